@@ -1,0 +1,8 @@
+// The list of benchmark suites, one module each (daemon/cli/bench/<suite>.ts exporting `suite`).
+import type { BenchSuite } from './index';
+
+export const suites: Record<string, () => Promise<BenchSuite>> = {
+  // train: () => import('./train').then((m) => m.suite),
+  // search: () => import('./search').then((m) => m.suite),
+  // telemetry: () => import('./telemetry').then((m) => m.suite),
+};

@@ -1,0 +1,27 @@
+// A tiny flag parser for the CLI commands: `--name value`, `--flag`, and positionals; unknown flags are an error
+// naming the flag, so a typo never silently changes a run.
+import { UserError } from '../protocol/user-error';
+
+export type FlagSpec = Record<string, 'string' | 'boolean'>;
+export type Flags = Record<string, string | boolean | undefined> & { _: string[] };
+
+export function parseFlags(argv: string[], spec: FlagSpec, command = 'manta'): Flags {
+  const out: Flags = { _: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) {
+      out._.push(a);
+      continue;
+    }
+    const [name, inline] = a.slice(2).split('=', 2);
+    const kind = spec[name];
+    if (!kind) throw new UserError(`${command}: unknown option --${name} (known: ${Object.keys(spec).map((k) => '--' + k).join(', ') || 'none'})`);
+    if (kind === 'boolean') out[name] = true;
+    else {
+      const value = inline ?? argv[++i];
+      if (value === undefined) throw new UserError(`${command}: option --${name} needs a value`);
+      out[name] = value;
+    }
+  }
+  return out;
+}

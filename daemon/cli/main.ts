@@ -1,0 +1,65 @@
+// daemon/cli: the `manta` command — search, export, daemon, info, bench — over the service, train and search modules.
+import { isUserError } from '../protocol/user-error';
+
+const usage = `manta — Once-for-All architecture search
+
+Usage:
+  manta search <config.manta.json>     train the supernet, search it, export the Pareto front
+  manta export <runDir> --arch <json|index> [--out dir]
+                                       export any subnet of a finished run
+  manta daemon [--stdio] [--socket path]
+                                       serve the JSON-RPC protocol (see daemon/service/PROTOCOL.md)
+  manta info [--backend name]          backends, device and versions
+  manta bench <suite> [--backend b] [--repeat n] [--json]
+                                       benchmarks: ${'train, search, telemetry'}
+  manta --version`;
+
+type Command = (argv: string[]) => Promise<number>;
+
+// Each command is loaded on demand, so that `manta --help` does not load tfjs.
+const commands: Record<string, () => Promise<Command>> = {
+  search: () => import('./commands/search').then((m) => m.searchCommand),
+  export: () => import('./commands/export').then((m) => m.exportCommand),
+  daemon: () => import('./commands/daemon').then((m) => m.daemonCommand),
+  info: () => import('./commands/info').then((m) => m.infoCommand),
+  bench: () => import('./commands/bench').then((m) => m.benchCommand),
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage + '\n');
+    return name ? 0 : 2;
+  }
+  if (name === '--version') {
+    process.stdout.write(`${MANTA_VERSION}\n`);
+    return 0;
+  }
+  const load = commands[name];
+  if (!load) {
+    process.stderr.write(`manta: unknown command '${name}'. Run 'manta --help' for the commands.\n`);
+    return 2;
+  }
+  const run = await load();
+  return run(rest);
+}
+
+declare const MANTA_VERSION: string;
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      if (isUserError(e)) {
+        process.stderr.write(`manta: ${e.message}\n`);
+        process.exitCode = 2;
+      } else {
+        const detail = process.env.MANTA_DEBUG ? String((e as Error)?.stack ?? e) : String((e as Error)?.message ?? e);
+        process.stderr.write(`manta: internal error: ${detail}\n(set MANTA_DEBUG=1 for the stack trace, and please report it)\n`);
+        process.exitCode = 1;
+      }
+    },
+  );
+}

@@ -1,0 +1,86 @@
+// Telemetry events: what a run tells the world, typed once by an event-name-to-payload map. The daemon writes them
+// to the run's event log and streams them to clients; the extension and the webviews read them. Plain JSON only.
+import type { Arch } from '../ofa/arch';
+
+export type { Arch };
+
+export interface BackendInfo {
+  /** tfjs backend name: tensorflow, webgpu, wasm or cpu. */
+  backend: string;
+  /** tfjs version, and the backend package's version where it differs. */
+  version: string;
+  /** What the backend runs on, e.g. "CPU: AMD EPYC 9454 (2 threads), wasm SIMD" or a GPU name. */
+  device: string;
+}
+
+export type PhaseName = 'largest' | 'kernel' | 'depth' | 'expand' | 'width' | 'resolution';
+
+/** The choice lists a phase samples from. */
+export interface SampleSpace {
+  kernel: number[];
+  expand: number[];
+  depth: number[];
+  width: number[];
+  resolution: number[];
+}
+
+export interface ParetoPoint {
+  arch: Arch;
+  macs: number;
+  params: number;
+  latencyMs?: number;
+  predictedAccuracy: number;
+  /** Measured after batch-norm recalibration; absent until re-measured. */
+  validationAccuracy?: number;
+  testAccuracy?: number;
+}
+
+export interface TelemetryEvents {
+  'run.started': { runId: string; name: string; task: string; backend: BackendInfo; seed: number; resumedFromStep?: number };
+  'run.finished': { status: 'completed' | 'stopped' | 'failed'; resultsPath?: string; message?: string; wallMs: number };
+  phase: { index: number; phase: PhaseName; epochs: number; stepsPerEpoch: number; learningRate: number; sample: SampleSpace };
+  step: {
+    phaseIndex: number;
+    epoch: number;
+    /** Step within the run, counting every phase. */
+    step: number;
+    totalSteps: number;
+    loss: number;
+    /** Training accuracy of the step's subnets on their batches, when computed. */
+    accuracy?: number;
+    learningRate: number;
+    imagesPerSec: number;
+    worker: number;
+  };
+  'subnet.sampled': { step: number; index: number; seed: number; arch: Arch };
+  evaluation: {
+    phaseIndex: number;
+    step: number;
+    /** Which subnet: 'largest', 'smallest', or a label. */
+    subnet: string;
+    arch: Arch;
+    split: 'validation' | 'test';
+    accuracy: number;
+    loss: number;
+  };
+  checkpoint: { step: number; file: string };
+  'measure.progress': { done: number; total: number; arch: Arch; accuracy: number; macs: number; params: number };
+  predictor: { rmse: number; kendallTau: number; trainSize: number; heldOutSize: number; warning?: string };
+  'search.generation': { generation: number; generations: number; bestPredictedAccuracy: number; frontSize: number; candidatesScored: number };
+  pareto: { objective: 'macs' | 'params' | 'latency'; points: ParetoPoint[]; measured: boolean };
+  system: { host: string; worker: number; cpuPercent: number; rssMB: number; heapMB: number; gpuUtilPercent?: number; gpuMemoryMB?: number };
+  /** What the run is waiting for while no step arrives (data loading, compilation, rendezvous, a host). */
+  waiting: { reason: string };
+  log: { level: 'debug' | 'info' | 'warn' | 'error'; message: string };
+  error: { message: string; code?: string };
+}
+
+export type TelemetryKind = keyof TelemetryEvents;
+
+/** One event as stored in a run's event log and sent to clients. `seq` increases by one per event in a run. */
+export type TelemetryEvent = {
+  [K in TelemetryKind]: { seq: number; time: number; kind: K; data: TelemetryEvents[K] };
+}[TelemetryKind];
+
+/** What training and search code calls to report; the run assigns seq and time. */
+export type Emit = <K extends TelemetryKind>(kind: K, data: TelemetryEvents[K]) => void;

@@ -1,0 +1,935 @@
+/* Generated from manta-config.schema.json by schemas/generate-types.mjs: do not edit by hand. */
+
+/**
+ * The dataset. 'synthetic' is generated from the seed (no files); the others read files.
+ *
+ * This interface was referenced by `MantaConfig`'s JSON-Schema
+ * via the `definition` "DataConfig".
+ */
+export type DataConfig = SyntheticData | IdxData | Cifar10Data | FolderData;
+/**
+ * Activation function: relu, relu6 or h-swish (x·relu6(x+3)/6).
+ *
+ * This interface was referenced by `MantaConfig`'s JSON-Schema
+ * via the `definition` "Activation".
+ */
+export type Activation = 'relu' | 'relu6' | 'hswish';
+
+/**
+ * A MANTA search config: the dataset, the Once-for-All supernet, progressive-shrinking training and the architecture search. Files named *.manta.json are checked against this schema.
+ */
+export interface MantaConfig {
+  /**
+   * Path or URL of this schema (for editors).
+   */
+  $schema?: string;
+  /**
+   * Name of the search; run directories are named after it. Letters, digits, '.', '_' and '-'.
+   */
+  name: string;
+  /**
+   * What the supernet learns. 'classification': five searchable units and a softmax classifier.
+   */
+  task: 'classification';
+  /**
+   * Seed of every random choice (weights, sampling, augmentation, search). The same seed and config give the same weights.
+   */
+  seed?: number;
+  /**
+   * tfjs backend. 'auto' tries tensorflow (tfjs-node-gpu, then tfjs-node), webgpu, wasm, cpu in that order. The MANTA_BACKEND environment variable overrides it.
+   */
+  backend?: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+  data: DataConfig;
+  supernet: SupernetConfig;
+  training: TrainingConfig;
+  search?: SearchConfig;
+  /**
+   * Where results go.
+   */
+  output?: {
+    /**
+     * Directory that holds one sub-directory per run, relative to the config file.
+     */
+    runsDir?: string;
+  };
+}
+/**
+ * A procedurally generated image classification set: each class is a distinct pattern of shapes and colours, with noise. Needs no files.
+ *
+ * This interface was referenced by `MantaConfig`'s JSON-Schema
+ * via the `definition` "SyntheticData".
+ */
+export interface SyntheticData {
+  kind: 'synthetic';
+  classes?: number;
+  /**
+   * Height and width of the generated images.
+   */
+  imageSize?: number;
+  channels?: 1 | 3;
+  trainSize?: number;
+  validationSize?: number;
+  testSize?: number;
+  augmentation?: Augmentation;
+  normalization?: Normalization;
+}
+/**
+ * Training-time augmentation.
+ *
+ * This interface was referenced by `MantaConfig`'s JSON-Schema
+ * via the `definition` "Augmentation".
+ */
+export interface Augmentation {
+  /**
+   * Random crop after zero padding by this many pixels (0: no crop).
+   */
+  cropPadding?: number;
+  /**
+   * Flip half of the images left-right.
+   */
+  horizontalFlip?: boolean;
+}
+/**
+ * Per-channel normalization applied to pixels scaled to [0,1]: (x - mean) / std.
+ *
+ * This interface was referenced by `MantaConfig`'s JSON-Schema
+ * via the `definition` "Normalization".
+ */
+export interface Normalization {
+  /**
+   * @minItems 1
+   * @maxItems 3
+   */
+  mean: number[];
+  /**
+   * @minItems 1
+   * @maxItems 3
+   */
+  std: number[];
+}
+/**
+ * IDX files as MNIST and Fashion-MNIST ship them (raw or .gz). Paths are relative to the config file.
+ *
+ * This interface was referenced by `MantaConfig`'s JSON-Schema
+ * via the `definition` "IdxData".
+ */
+export interface IdxData {
+  kind: 'idx';
+  /**
+   * IDX3 image file of the training set, e.g. train-images-idx3-ubyte.gz.
+   */
+  trainImages: string;
+  /**
+   * IDX1 label file of the training set.
+   */
+  trainLabels: string;
+  /**
+   * IDX3 image file of the test set.
+   */
+  testImages: string;
+  /**
+   * IDX1 label file of the test set.
+   */
+  testLabels: string;
+  classes?: number;
+  /**
+   * Fraction of the training file held out for validation (subnet measurement, predictor data).
+   */
+  validationSplit?: number;
+  limit?: Splits;
+  augmentation?: Augmentation;
+  normalization?: Normalization;
+}
+/**
+ * Caps on the number of examples used from each split (for quick runs).
+ *
+ * This interface was referenced by `MantaConfig`'s JSON-Schema
+ * via the `definition` "Splits".
+ */
+export interface Splits {
+  train?: number;
+  validation?: number;
+  test?: number;
+}
+/**
+ * CIFAR-10 binary version: a directory holding data_batch_1.bin … data_batch_5.bin and test_batch.bin.
+ *
+ * This interface was referenced by `MantaConfig`'s JSON-Schema
+ * via the `definition` "Cifar10Data".
+ */
+export interface Cifar10Data {
+  kind: 'cifar10';
+  /**
+   * Directory of the .bin batches, relative to the config file.
+   */
+  dir: string;
+  validationSplit?: number;
+  limit?: Splits;
+  augmentation?: Augmentation;
+  normalization?: Normalization;
+}
+/**
+ * An image folder: one sub-folder per class holding PNG or JPEG files.
+ *
+ * This interface was referenced by `MantaConfig`'s JSON-Schema
+ * via the `definition` "FolderData".
+ */
+export interface FolderData {
+  kind: 'folder';
+  /**
+   * Folder of class sub-folders for training, relative to the config file.
+   */
+  train: string;
+  /**
+   * Folder of class sub-folders for testing; without it, part of 'train' is held out.
+   */
+  test?: string;
+  /**
+   * Images are resized to this height and width.
+   */
+  imageSize?: number;
+  validationSplit?: number;
+  limit?: Splits;
+  augmentation?: Augmentation;
+  normalization?: Normalization;
+}
+/**
+ * The Once-for-All supernet and its elastic dimensions. The defaults reproduce OFA's MobileNetV3 supernet.
+ *
+ * This interface was referenced by `MantaConfig`'s JSON-Schema
+ * via the `definition` "SupernetConfig".
+ */
+export interface SupernetConfig {
+  stem?: Stem;
+  firstBlock?: FirstBlock;
+  /**
+   * The five searchable units of the classification supernet.
+   *
+   * @minItems 5
+   * @maxItems 5
+   */
+  units: Unit[];
+  /**
+   * Channels of the 1×1 expansion after the last unit.
+   */
+  finalExpandWidth?: number;
+  /**
+   * Channels of the feature-mix layer before the classifier.
+   */
+  featureMixWidth?: number;
+  /**
+   * Dropout before the classifier during training.
+   */
+  dropout?: number;
+  /**
+   * Depthwise kernel sizes to search (odd, ascending). Smaller kernels are the centre of the largest, transformed.
+   *
+   * @minItems 1
+   * @maxItems 5
+   */
+  kernelChoices?: (1 | 3 | 5 | 7 | 9)[];
+  /**
+   * Expand ratios to search (ascending).
+   *
+   * @minItems 1
+   * @maxItems 8
+   */
+  expandChoices?: number[];
+  /**
+   * Blocks per unit to search (ascending); a unit keeps its first d blocks.
+   *
+   * @minItems 1
+   * @maxItems 8
+   */
+  depthChoices?: number[];
+  /**
+   * Width multipliers of the units' output channels (ascending, largest 1).
+   *
+   * @minItems 1
+   * @maxItems 6
+   */
+  widthChoices?: number[];
+  /**
+   * Input resolutions to search (ascending); images are resized to the sampled one.
+   *
+   * @minItems 1
+   * @maxItems 8
+   */
+  resolutionChoices?: number[];
+}
+/**
+ * The first convolution (3×3) with batch norm and activation.
+ *
+ * This interface was referenced by `MantaConfig`'s JSON-Schema
+ * via the `definition` "Stem".
+ */
+export interface Stem {
+  width?: number;
+  stride?: 1 | 2;
+  activation?: Activation;
+}
+/**
+ * The fixed (not searchable) MBConv block after the stem, expand ratio 1, as in OFA's MobileNetV3.
+ *
+ * This interface was referenced by `MantaConfig`'s JSON-Schema
+ * via the `definition` "FirstBlock".
+ */
+export interface FirstBlock {
+  width?: number;
+  kernel?: 1 | 3 | 5 | 7;
+  stride?: 1 | 2;
+  activation?: Activation;
+  squeezeExcite?: boolean;
+}
+/**
+ * A searchable unit: a stack of MBConv blocks whose depth, kernel sizes and expand ratios are searched.
+ *
+ * This interface was referenced by `MantaConfig`'s JSON-Schema
+ * via the `definition` "Unit".
+ */
+export interface Unit {
+  /**
+   * Output channels of every block of the unit.
+   */
+  width: number;
+  /**
+   * Stride of the unit's first block; the other blocks have stride 1.
+   */
+  stride?: 1 | 2;
+  activation?: Activation;
+  /**
+   * Squeeze-and-excite after the depthwise convolution of each block.
+   */
+  squeezeExcite?: boolean;
+}
+/**
+ * Progressive-shrinking training of the supernet.
+ *
+ * This interface was referenced by `MantaConfig`'s JSON-Schema
+ * via the `definition` "TrainingConfig".
+ */
+export interface TrainingConfig {
+  batchSize?: number;
+  /**
+   * Subnets sampled per step; their gradients are accumulated before one update (K in the MANTA design).
+   */
+  subnetsPerStep?: number;
+  /**
+   * Weight of knowledge distillation from the largest subnet (0: none). Not used in the 'largest' phase.
+   */
+  kdRatio?: number;
+  labelSmoothing?: number;
+  momentum?: number;
+  nesterov?: boolean;
+  /**
+   * L2 weight decay on convolution and dense weights (not on batch norm or biases).
+   */
+  weightDecay?: number;
+  /**
+   * Cap on steps per epoch (default: the whole training split).
+   */
+  stepsPerEpoch?: number;
+  /**
+   * Training images used to recalibrate batch-norm statistics of a subnet before it is evaluated.
+   */
+  bnCalibrationSize?: number;
+  /**
+   * Cap on validation images used for the per-phase evaluation (default: the whole split).
+   */
+  evaluationSize?: number;
+  checkpointEverySteps?: number;
+  keepCheckpoints?: number;
+  /**
+   * The phases in order, e.g. largest → kernel → depth (2 stages) → expand (2 stages).
+   *
+   * @minItems 1
+   * @maxItems 16
+   */
+  phases: Phase[];
+}
+/**
+ * One phase of progressive shrinking. A choice list left out is inherited from the previous phase (the first phase samples only the largest network).
+ *
+ * This interface was referenced by `MantaConfig`'s JSON-Schema
+ * via the `definition` "Phase".
+ */
+export interface Phase {
+  /**
+   * Which dimension this phase makes elastic (for the monitor and logs).
+   */
+  phase: 'largest' | 'kernel' | 'depth' | 'expand' | 'width' | 'resolution';
+  epochs: number;
+  /**
+   * Peak learning rate of this phase's cosine schedule.
+   */
+  learningRate?: number;
+  /**
+   * Linear warm-up from 0 to the peak.
+   */
+  warmupEpochs?: number;
+  /**
+   * Kernel sizes sampled in this phase (a subset of kernelChoices).
+   *
+   * @minItems 1
+   */
+  kernel?: number[];
+  /**
+   * Expand ratios sampled in this phase (a subset of expandChoices).
+   *
+   * @minItems 1
+   */
+  expand?: number[];
+  /**
+   * Depths sampled in this phase (a subset of depthChoices).
+   *
+   * @minItems 1
+   */
+  depth?: number[];
+  /**
+   * Width multipliers sampled in this phase (a subset of widthChoices).
+   *
+   * @minItems 1
+   */
+  width?: number[];
+  /**
+   * Resolutions sampled in this phase (a subset of resolutionChoices).
+   *
+   * @minItems 1
+   */
+  resolution?: number[];
+}
+/**
+ * Search of the trained supernet: measure subnets, fit an accuracy predictor, evolve, re-measure the Pareto front.
+ *
+ * This interface was referenced by `MantaConfig`'s JSON-Schema
+ * via the `definition` "SearchConfig".
+ */
+export interface SearchConfig {
+  /**
+   * Subnets measured (BN recalibrated, validation split) to train the accuracy predictor.
+   */
+  measuredSubnets?: number;
+  /**
+   * The cost traded against accuracy on the Pareto front.
+   */
+  objective?: 'macs' | 'params' | 'latency';
+  constraints?: Constraints;
+  /**
+   * At most this many front subnets are re-measured and exported.
+   */
+  frontSize?: number;
+  /**
+   * The MLP accuracy predictor on the one-hot architecture encoding.
+   */
+  predictor?: {
+    layers?: number;
+    hiddenUnits?: number;
+    epochs?: number;
+    learningRate?: number;
+    /**
+     * Fraction of measured subnets held out to report RMSE and Kendall's tau.
+     */
+    heldOut?: number;
+    /**
+     * A held-out Kendall's tau below this is reported as a warning in the results.
+     */
+    tauFloor?: number;
+  };
+  /**
+   * Evolutionary search; the defaults are OFA's.
+   */
+  evolution?: {
+    population?: number;
+    generations?: number;
+    parentRatio?: number;
+    mutationRatio?: number;
+    mutationProbability?: number;
+  };
+}
+/**
+ * Upper bounds a subnet must meet. Any combination.
+ *
+ * This interface was referenced by `MantaConfig`'s JSON-Schema
+ * via the `definition` "Constraints".
+ */
+export interface Constraints {
+  /**
+   * Multiply-accumulates per image (forward).
+   */
+  maxMacs?: number;
+  /**
+   * Parameters.
+   */
+  maxParams?: number;
+  /**
+   * Latency per batch-1 forward on the measured backend, from the latency table.
+   */
+  maxLatencyMs?: number;
+}
+
+/**
+ * The dataset. 'synthetic' is generated from the seed (no files); the others read files.
+ *
+ * This interface was referenced by `ResolvedConfig`'s JSON-Schema
+ * via the `definition` "ResolvedDataConfig".
+ */
+export type ResolvedDataConfig = ResolvedSyntheticData | ResolvedIdxData | ResolvedCifar10Data | ResolvedFolderData;
+/**
+ * Activation function: relu, relu6 or h-swish (x·relu6(x+3)/6).
+ *
+ * This interface was referenced by `ResolvedConfig`'s JSON-Schema
+ * via the `definition` "ResolvedActivation".
+ */
+export type ResolvedActivation = 'relu' | 'relu6' | 'hswish';
+
+/**
+ * A MANTA search config: the dataset, the Once-for-All supernet, progressive-shrinking training and the architecture search. Files named *.manta.json are checked against this schema.
+ */
+export interface ResolvedConfig {
+  /**
+   * Path or URL of this schema (for editors).
+   */
+  $schema?: string;
+  /**
+   * Name of the search; run directories are named after it. Letters, digits, '.', '_' and '-'.
+   */
+  name: string;
+  /**
+   * What the supernet learns. 'classification': five searchable units and a softmax classifier.
+   */
+  task: 'classification';
+  /**
+   * Seed of every random choice (weights, sampling, augmentation, search). The same seed and config give the same weights.
+   */
+  seed: number;
+  /**
+   * tfjs backend. 'auto' tries tensorflow (tfjs-node-gpu, then tfjs-node), webgpu, wasm, cpu in that order. The MANTA_BACKEND environment variable overrides it.
+   */
+  backend: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+  data: ResolvedDataConfig;
+  supernet: ResolvedSupernetConfig;
+  training: ResolvedTrainingConfig;
+  search: ResolvedSearchConfig;
+  /**
+   * Where results go.
+   */
+  output: {
+    /**
+     * Directory that holds one sub-directory per run, relative to the config file.
+     */
+    runsDir: string;
+  };
+}
+/**
+ * A procedurally generated image classification set: each class is a distinct pattern of shapes and colours, with noise. Needs no files.
+ *
+ * This interface was referenced by `ResolvedConfig`'s JSON-Schema
+ * via the `definition` "ResolvedSyntheticData".
+ */
+export interface ResolvedSyntheticData {
+  kind: 'synthetic';
+  classes: number;
+  /**
+   * Height and width of the generated images.
+   */
+  imageSize: number;
+  channels: 1 | 3;
+  trainSize: number;
+  validationSize: number;
+  testSize: number;
+  augmentation: ResolvedAugmentation;
+  normalization?: ResolvedNormalization;
+}
+/**
+ * Training-time augmentation.
+ *
+ * This interface was referenced by `ResolvedConfig`'s JSON-Schema
+ * via the `definition` "ResolvedAugmentation".
+ */
+export interface ResolvedAugmentation {
+  /**
+   * Random crop after zero padding by this many pixels (0: no crop).
+   */
+  cropPadding: number;
+  /**
+   * Flip half of the images left-right.
+   */
+  horizontalFlip: boolean;
+}
+/**
+ * Per-channel normalization applied to pixels scaled to [0,1]: (x - mean) / std.
+ *
+ * This interface was referenced by `ResolvedConfig`'s JSON-Schema
+ * via the `definition` "ResolvedNormalization".
+ */
+export interface ResolvedNormalization {
+  /**
+   * @minItems 1
+   * @maxItems 3
+   */
+  mean: number[];
+  /**
+   * @minItems 1
+   * @maxItems 3
+   */
+  std: number[];
+}
+/**
+ * IDX files as MNIST and Fashion-MNIST ship them (raw or .gz). Paths are relative to the config file.
+ *
+ * This interface was referenced by `ResolvedConfig`'s JSON-Schema
+ * via the `definition` "ResolvedIdxData".
+ */
+export interface ResolvedIdxData {
+  kind: 'idx';
+  /**
+   * IDX3 image file of the training set, e.g. train-images-idx3-ubyte.gz.
+   */
+  trainImages: string;
+  /**
+   * IDX1 label file of the training set.
+   */
+  trainLabels: string;
+  /**
+   * IDX3 image file of the test set.
+   */
+  testImages: string;
+  /**
+   * IDX1 label file of the test set.
+   */
+  testLabels: string;
+  classes: number;
+  /**
+   * Fraction of the training file held out for validation (subnet measurement, predictor data).
+   */
+  validationSplit: number;
+  limit?: ResolvedSplits;
+  augmentation: ResolvedAugmentation;
+  normalization?: ResolvedNormalization;
+}
+/**
+ * Caps on the number of examples used from each split (for quick runs).
+ *
+ * This interface was referenced by `ResolvedConfig`'s JSON-Schema
+ * via the `definition` "ResolvedSplits".
+ */
+export interface ResolvedSplits {
+  train?: number;
+  validation?: number;
+  test?: number;
+}
+/**
+ * CIFAR-10 binary version: a directory holding data_batch_1.bin … data_batch_5.bin and test_batch.bin.
+ *
+ * This interface was referenced by `ResolvedConfig`'s JSON-Schema
+ * via the `definition` "ResolvedCifar10Data".
+ */
+export interface ResolvedCifar10Data {
+  kind: 'cifar10';
+  /**
+   * Directory of the .bin batches, relative to the config file.
+   */
+  dir: string;
+  validationSplit: number;
+  limit?: ResolvedSplits;
+  augmentation: ResolvedAugmentation;
+  normalization?: ResolvedNormalization;
+}
+/**
+ * An image folder: one sub-folder per class holding PNG or JPEG files.
+ *
+ * This interface was referenced by `ResolvedConfig`'s JSON-Schema
+ * via the `definition` "ResolvedFolderData".
+ */
+export interface ResolvedFolderData {
+  kind: 'folder';
+  /**
+   * Folder of class sub-folders for training, relative to the config file.
+   */
+  train: string;
+  /**
+   * Folder of class sub-folders for testing; without it, part of 'train' is held out.
+   */
+  test?: string;
+  /**
+   * Images are resized to this height and width.
+   */
+  imageSize: number;
+  validationSplit: number;
+  limit?: ResolvedSplits;
+  augmentation: ResolvedAugmentation;
+  normalization?: ResolvedNormalization;
+}
+/**
+ * The Once-for-All supernet and its elastic dimensions. The defaults reproduce OFA's MobileNetV3 supernet.
+ *
+ * This interface was referenced by `ResolvedConfig`'s JSON-Schema
+ * via the `definition` "ResolvedSupernetConfig".
+ */
+export interface ResolvedSupernetConfig {
+  stem: ResolvedStem;
+  firstBlock: ResolvedFirstBlock;
+  /**
+   * The five searchable units of the classification supernet.
+   *
+   * @minItems 5
+   * @maxItems 5
+   */
+  units: ResolvedUnit[];
+  /**
+   * Channels of the 1×1 expansion after the last unit.
+   */
+  finalExpandWidth: number;
+  /**
+   * Channels of the feature-mix layer before the classifier.
+   */
+  featureMixWidth: number;
+  /**
+   * Dropout before the classifier during training.
+   */
+  dropout: number;
+  /**
+   * Depthwise kernel sizes to search (odd, ascending). Smaller kernels are the centre of the largest, transformed.
+   *
+   * @minItems 1
+   * @maxItems 5
+   */
+  kernelChoices: (1 | 3 | 5 | 7 | 9)[];
+  /**
+   * Expand ratios to search (ascending).
+   *
+   * @minItems 1
+   * @maxItems 8
+   */
+  expandChoices: number[];
+  /**
+   * Blocks per unit to search (ascending); a unit keeps its first d blocks.
+   *
+   * @minItems 1
+   * @maxItems 8
+   */
+  depthChoices: number[];
+  /**
+   * Width multipliers of the units' output channels (ascending, largest 1).
+   *
+   * @minItems 1
+   * @maxItems 6
+   */
+  widthChoices: number[];
+  /**
+   * Input resolutions to search (ascending); images are resized to the sampled one.
+   *
+   * @minItems 1
+   * @maxItems 8
+   */
+  resolutionChoices: number[];
+}
+/**
+ * The first convolution (3×3) with batch norm and activation.
+ *
+ * This interface was referenced by `ResolvedConfig`'s JSON-Schema
+ * via the `definition` "ResolvedStem".
+ */
+export interface ResolvedStem {
+  width: number;
+  stride: 1 | 2;
+  activation: ResolvedActivation;
+}
+/**
+ * The fixed (not searchable) MBConv block after the stem, expand ratio 1, as in OFA's MobileNetV3.
+ *
+ * This interface was referenced by `ResolvedConfig`'s JSON-Schema
+ * via the `definition` "ResolvedFirstBlock".
+ */
+export interface ResolvedFirstBlock {
+  width: number;
+  kernel: 1 | 3 | 5 | 7;
+  stride: 1 | 2;
+  activation: ResolvedActivation;
+  squeezeExcite: boolean;
+}
+/**
+ * A searchable unit: a stack of MBConv blocks whose depth, kernel sizes and expand ratios are searched.
+ *
+ * This interface was referenced by `ResolvedConfig`'s JSON-Schema
+ * via the `definition` "ResolvedUnit".
+ */
+export interface ResolvedUnit {
+  /**
+   * Output channels of every block of the unit.
+   */
+  width: number;
+  /**
+   * Stride of the unit's first block; the other blocks have stride 1.
+   */
+  stride: 1 | 2;
+  activation: ResolvedActivation;
+  /**
+   * Squeeze-and-excite after the depthwise convolution of each block.
+   */
+  squeezeExcite: boolean;
+}
+/**
+ * Progressive-shrinking training of the supernet.
+ *
+ * This interface was referenced by `ResolvedConfig`'s JSON-Schema
+ * via the `definition` "ResolvedTrainingConfig".
+ */
+export interface ResolvedTrainingConfig {
+  batchSize: number;
+  /**
+   * Subnets sampled per step; their gradients are accumulated before one update (K in the MANTA design).
+   */
+  subnetsPerStep: number;
+  /**
+   * Weight of knowledge distillation from the largest subnet (0: none). Not used in the 'largest' phase.
+   */
+  kdRatio: number;
+  labelSmoothing: number;
+  momentum: number;
+  nesterov: boolean;
+  /**
+   * L2 weight decay on convolution and dense weights (not on batch norm or biases).
+   */
+  weightDecay: number;
+  /**
+   * Cap on steps per epoch (default: the whole training split).
+   */
+  stepsPerEpoch?: number;
+  /**
+   * Training images used to recalibrate batch-norm statistics of a subnet before it is evaluated.
+   */
+  bnCalibrationSize: number;
+  /**
+   * Cap on validation images used for the per-phase evaluation (default: the whole split).
+   */
+  evaluationSize?: number;
+  checkpointEverySteps: number;
+  keepCheckpoints: number;
+  /**
+   * The phases in order, e.g. largest → kernel → depth (2 stages) → expand (2 stages).
+   *
+   * @minItems 1
+   * @maxItems 16
+   */
+  phases: ResolvedPhase[];
+}
+/**
+ * One phase of progressive shrinking. A choice list left out is inherited from the previous phase (the first phase samples only the largest network).
+ *
+ * This interface was referenced by `ResolvedConfig`'s JSON-Schema
+ * via the `definition` "ResolvedPhase".
+ */
+export interface ResolvedPhase {
+  /**
+   * Which dimension this phase makes elastic (for the monitor and logs).
+   */
+  phase: 'largest' | 'kernel' | 'depth' | 'expand' | 'width' | 'resolution';
+  epochs: number;
+  /**
+   * Peak learning rate of this phase's cosine schedule.
+   */
+  learningRate: number;
+  /**
+   * Linear warm-up from 0 to the peak.
+   */
+  warmupEpochs: number;
+  /**
+   * Kernel sizes sampled in this phase (a subset of kernelChoices).
+   *
+   * @minItems 1
+   */
+  kernel?: number[];
+  /**
+   * Expand ratios sampled in this phase (a subset of expandChoices).
+   *
+   * @minItems 1
+   */
+  expand?: number[];
+  /**
+   * Depths sampled in this phase (a subset of depthChoices).
+   *
+   * @minItems 1
+   */
+  depth?: number[];
+  /**
+   * Width multipliers sampled in this phase (a subset of widthChoices).
+   *
+   * @minItems 1
+   */
+  width?: number[];
+  /**
+   * Resolutions sampled in this phase (a subset of resolutionChoices).
+   *
+   * @minItems 1
+   */
+  resolution?: number[];
+}
+/**
+ * Search of the trained supernet: measure subnets, fit an accuracy predictor, evolve, re-measure the Pareto front.
+ *
+ * This interface was referenced by `ResolvedConfig`'s JSON-Schema
+ * via the `definition` "ResolvedSearchConfig".
+ */
+export interface ResolvedSearchConfig {
+  /**
+   * Subnets measured (BN recalibrated, validation split) to train the accuracy predictor.
+   */
+  measuredSubnets: number;
+  /**
+   * The cost traded against accuracy on the Pareto front.
+   */
+  objective: 'macs' | 'params' | 'latency';
+  constraints: ResolvedConstraints;
+  /**
+   * At most this many front subnets are re-measured and exported.
+   */
+  frontSize: number;
+  /**
+   * The MLP accuracy predictor on the one-hot architecture encoding.
+   */
+  predictor: {
+    layers: number;
+    hiddenUnits: number;
+    epochs: number;
+    learningRate: number;
+    /**
+     * Fraction of measured subnets held out to report RMSE and Kendall's tau.
+     */
+    heldOut: number;
+    /**
+     * A held-out Kendall's tau below this is reported as a warning in the results.
+     */
+    tauFloor: number;
+  };
+  /**
+   * Evolutionary search; the defaults are OFA's.
+   */
+  evolution: {
+    population: number;
+    generations: number;
+    parentRatio: number;
+    mutationRatio: number;
+    mutationProbability: number;
+  };
+}
+/**
+ * Upper bounds a subnet must meet. Any combination.
+ *
+ * This interface was referenced by `ResolvedConfig`'s JSON-Schema
+ * via the `definition` "ResolvedConstraints".
+ */
+export interface ResolvedConstraints {
+  /**
+   * Multiply-accumulates per image (forward).
+   */
+  maxMacs?: number;
+  /**
+   * Parameters.
+   */
+  maxParams?: number;
+  /**
+   * Latency per batch-1 forward on the measured backend, from the latency table.
+   */
+  maxLatencyMs?: number;
+}

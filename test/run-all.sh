@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The whole offline test suite — unit, daemon, SSH, webview and VS Code — in ONE node test run, so that one summary
+# covers every suite. Suites whose system part is missing (sshd, chromium, the offline VS Code server) skip
+# themselves with a message naming what to install. Usage: npm test [-- file ...]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+npm run --silent build || { echo "build failed"; exit 1; }
+if [ $# -gt 0 ]; then
+  files=("$@")
+else
+  mapfile -t files < <(find test/unit test/daemon test/ssh test/webview test/vscode -name '*.test.ts' 2>/dev/null | sort)
+fi
+mkdir -p test-artifacts
+tap=test-artifacts/results.tap
+# Files run one at a time: the machine has 2 cores and several suites train networks or drive a browser.
+node --import tsx --test --test-concurrency=1 --test-timeout=900000 \
+  --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=tap --test-reporter-destination="$tap" \
+  "${files[@]}"
+status=$?
+pass=$(grep -E '^# pass ' "$tap" | tail -1 | awk '{print $3}')
+fail=$(grep -E '^# fail ' "$tap" | tail -1 | awk '{print $3}')
+skipped=$(grep -E '^# skipped ' "$tap" | tail -1 | awk '{print $3}')
+echo
+echo "Summary: ${pass:-0} passed, ${fail:-0} failed, ${skipped:-0} skipped"
+exit $status

@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { validateConfig } from '../../schemas';
+
+const root = join(__dirname, '..', '..');
+
+test('the generated config types match the schema (no drift)', () => {
+  execFileSync(process.execPath, [join(root, 'schemas/generate-types.mjs'), '--check'], { stdio: 'pipe' });
+});
+
+const minimal = {
+  name: 'q',
+  task: 'classification',
+  data: { kind: 'synthetic' },
+  supernet: { units: [{ width: 24 }, { width: 40 }, { width: 80 }, { width: 112 }, { width: 160 }] },
+  training: { phases: [{ phase: 'largest', epochs: 1 }] },
+};
+
+test('a minimal config validates and gets OFA defaults filled in, without touching the input', () => {
+  const input = JSON.parse(JSON.stringify(minimal));
+  const r = validateConfig(input);
+  assert.equal(r.ok, true);
+  if (!r.ok) return;
+  assert.deepEqual(input, minimal);
+  assert.deepEqual(r.config.supernet.kernelChoices, [3, 5, 7]);
+  assert.deepEqual(r.config.supernet.expandChoices, [3, 4, 6]);
+  assert.deepEqual(r.config.supernet.depthChoices, [2, 3, 4]);
+  assert.equal(r.config.training.subnetsPerStep, 4);
+  assert.equal(r.config.search.evolution.population, 100);
+  assert.equal(r.config.search.evolution.generations, 500);
+  assert.equal(r.config.data.kind === 'synthetic' && r.config.data.classes, 10);
+  assert.equal(r.config.supernet.stem.width, 16);
+});
+
+test('every problem of a broken config is reported at once, each with its JSON path', () => {
+  const broken = {
+    ...minimal,
+    task: 'segmentation',
+    seed: -1,
+    extra: true,
+    data: { kind: 'idx', trainImages: 'a.gz' },
+    training: { phases: [{ phase: 'largest', epochs: 0 }], batchSize: 'big' },
+  };
+  const r = validateConfig(broken);
+  assert.equal(r.ok, false);
+  const paths = r.problems.map((p) => p.path);
+  for (const expected of ['/task', '/seed', '/extra', '/data', '/training/phases/0/epochs', '/training/batchSize']) {
+    assert.ok(paths.includes(expected), `expected a problem at ${expected}, got ${paths.join(', ')}`);
+  }
+  const missing = r.problems.filter((p) => p.path === '/data' && p.rule === 'required').map((p) => p.message);
+  assert.ok(missing.some((m) => m.includes("'testLabels'")));
+});
+
+test('the example configs validate', () => {
+  const dir = join(root, 'examples');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.manta.json'));
+  assert.ok(files.length >= 1, 'examples/ has configs');
+  for (const f of files) {
+    const r = validateConfig(JSON.parse(readFileSync(join(dir, f), 'utf8')));
+    assert.equal(r.ok, true, `${f}: ${JSON.stringify(r.problems)}`);
+  }
+});
