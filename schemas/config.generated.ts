@@ -90,7 +90,7 @@ export interface Augmentation {
   horizontalFlip?: boolean;
 }
 /**
- * Per-channel normalization applied to pixels scaled to [0,1]: (x - mean) / std.
+ * Per-channel normalization applied to pixels scaled to [0,1]: (x - mean) / std, one value per channel or one for all. Without it: mean 0.5 and std 0.5 for every channel, so pixels span [-1, 1].
  *
  * This interface was referenced by `MantaConfig`'s JSON-Schema
  * via the `definition` "Normalization".
@@ -181,7 +181,7 @@ export interface FolderData {
    */
   train: string;
   /**
-   * Folder of class sub-folders for testing; without it, part of 'train' is held out.
+   * Folder of class sub-folders for testing, with the same class names; without it, validationSplit of 'train' is held out for testing too.
    */
   test?: string;
   /**
@@ -348,7 +348,7 @@ export interface TrainingConfig {
   phases: Phase[];
 }
 /**
- * One phase of progressive shrinking. A choice list left out is inherited from the previous phase (the first phase samples only the largest network).
+ * One phase of progressive shrinking. The list of the dimension a phase makes elastic defaults to all of the supernet's choices (so {"phase": "kernel"} alone makes the kernel elastic); any other list left out is inherited from the previous phase, and the first phase samples only the largest network.
  *
  * This interface was referenced by `MantaConfig`'s JSON-Schema
  * via the `definition` "Phase".
@@ -557,7 +557,7 @@ export interface ResolvedAugmentation {
   horizontalFlip: boolean;
 }
 /**
- * Per-channel normalization applied to pixels scaled to [0,1]: (x - mean) / std.
+ * Per-channel normalization applied to pixels scaled to [0,1]: (x - mean) / std, one value per channel or one for all. Without it: mean 0.5 and std 0.5 for every channel, so pixels span [-1, 1].
  *
  * This interface was referenced by `ResolvedConfig`'s JSON-Schema
  * via the `definition` "ResolvedNormalization".
@@ -648,7 +648,7 @@ export interface ResolvedFolderData {
    */
   train: string;
   /**
-   * Folder of class sub-folders for testing; without it, part of 'train' is held out.
+   * Folder of class sub-folders for testing, with the same class names; without it, validationSplit of 'train' is held out for testing too.
    */
   test?: string;
   /**
@@ -815,7 +815,7 @@ export interface ResolvedTrainingConfig {
   phases: ResolvedPhase[];
 }
 /**
- * One phase of progressive shrinking. A choice list left out is inherited from the previous phase (the first phase samples only the largest network).
+ * One phase of progressive shrinking. The list of the dimension a phase makes elastic defaults to all of the supernet's choices (so {"phase": "kernel"} alone makes the kernel elastic); any other list left out is inherited from the previous phase, and the first phase samples only the largest network.
  *
  * This interface was referenced by `ResolvedConfig`'s JSON-Schema
  * via the `definition` "ResolvedPhase".

@@ -3,14 +3,16 @@
 import { UserError } from '../protocol/user-error';
 
 export type FlagSpec = Record<string, 'string' | 'boolean'>;
-export type Flags = Record<string, string | boolean | undefined> & { _: string[] };
+/** Parsed flags by name (string values, or true for booleans), and the positionals under `_`. */
+export type Flags = { _: string[] } & { [name: string]: string | boolean | undefined };
 
 export function parseFlags(argv: string[], spec: FlagSpec, command = 'manta'): Flags {
-  const out: Flags = { _: [] };
+  const positionals: string[] = [];
+  const out = { _: positionals } as Flags;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (!a.startsWith('--')) {
-      out._.push(a);
+      positionals.push(a);
       continue;
     }
     const [name, inline] = a.slice(2).split('=', 2);

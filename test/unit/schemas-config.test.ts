@@ -63,3 +63,26 @@ test('the example configs validate', () => {
     assert.equal(r.ok, true, `${f}: ${JSON.stringify(r.problems)}`);
   }
 });
+
+test('cross-field checks: order, subsets, strides, dataset files', async () => {
+  const { checkConfig, checkConfigFiles, totalStride } = await import('../../schemas/checks');
+  const r = validateConfig({
+    ...minimal,
+    supernet: { ...minimal.supernet, kernelChoices: [5, 3], resolutionChoices: [16, 32] },
+    training: { phases: [{ phase: 'kernel', epochs: 1, kernel: [3, 9] }] },
+  });
+  assert.ok(r.ok);
+  if (!r.ok) return;
+  assert.equal(totalStride(r.config), 64);
+  const problems = checkConfig(r.config);
+  const at = (path: string) => problems.filter((p) => p.path === path).map((p) => p.rule);
+  assert.deepEqual(at('/supernet/kernelChoices'), ['ascending']);
+  assert.deepEqual(at('/supernet/resolutionChoices/0'), ['resolution-vs-strides']);
+  assert.deepEqual(at('/supernet/resolutionChoices/1'), ['resolution-vs-strides']);
+  assert.deepEqual(at('/training/phases/0/kernel/1'), ['subset']);
+  assert.deepEqual(at('/training/phases/0/phase'), ['largest-first']);
+  assert.equal(problems.find((p) => p.rule === 'largest-first')?.severity, 'warning');
+
+  const files = checkConfigFiles({ data: { kind: 'idx', trainImages: 'nope.gz', trainLabels: __filename, testImages: __dirname, testLabels: __filename, classes: 10, validationSplit: 0.1, augmentation: { cropPadding: 0, horizontalFlip: false } } }, __dirname);
+  assert.deepEqual(files.map((p) => [p.path, p.rule]), [['/data/trainImages', 'exists'], ['/data/testImages', 'is-file']]);
+});

@@ -2,7 +2,7 @@
 import type { BenchSuite } from './index';
 
 export const suites: Record<string, () => Promise<BenchSuite>> = {
-  // train: () => import('./train').then((m) => m.suite),
-  // search: () => import('./search').then((m) => m.suite),
-  // telemetry: () => import('./telemetry').then((m) => m.suite),
+  train: () => import('./train').then((m) => m.suite),
+  search: () => import('./search').then((m) => m.suite),
+  telemetry: () => import('./telemetry').then((m) => m.suite),
 };

@@ -1,0 +1,218 @@
+// `manta search <config>`: validates the config, creates <runsDir>/<name>-<timestamp>/, runs the whole job in this
+// process with a one-line progress display on stderr, then prints the Pareto front and where the report is.
+// Ctrl-C stops after the current step with a checkpoint; `--resume <runDir>` continues such a run.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { validateConfig, type ResolvedConfig } from '../../../schemas';
+import type { Emit } from '../../protocol/events';
+import { UserError } from '../../protocol/user-error';
+import { runJob, type JobProgress } from '../../run';
+import { CONFIG_FILE, EVENTS_FILE } from '../../run/layout';
+import type { ResultsFile } from '../../search/results';
+import { EventLog } from '../../service/event-log';
+import { readRunMeta, writeRunMeta, type RunMeta } from '../../service/run-files';
+import { parseFlags } from '../flags';
+
+const USAGE = 'usage: manta search <config.manta.json> [--backend auto|tensorflow|webgpu|wasm|cpu] [--runs-dir dir] | manta search --resume <runDir>';
+
+export async function searchCommand(argv: string[]): Promise<number> {
+  const flags = parseFlags(argv, { backend: 'string', 'runs-dir': 'string', resume: 'string', help: 'boolean' }, 'manta search');
+  if (flags.help) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  const resumeDir = typeof flags.resume === 'string' ? resolve(flags.resume) : undefined;
+  const configPath = resumeDir ? join(resumeDir, CONFIG_FILE) : flags._[0];
+  if (!configPath || flags._.length > (resumeDir ? 0 : 1)) {
+    process.stderr.write(USAGE + '\n');
+    return 2;
+  }
+  const loaded = loadConfig(configPath);
+  if (!loaded.ok) {
+    for (const line of loaded.problems) process.stderr.write(line + '\n');
+    return 2;
+  }
+  const config = loaded.config;
+  if (typeof flags.backend === 'string') config.backend = flags.backend as ResolvedConfig['backend'];
+
+  let runDir: string;
+  let configDir: string;
+  if (resumeDir) {
+    runDir = resumeDir;
+    configDir = readConfigDir(runDir);
+  } else {
+    configDir = dirname(resolve(configPath));
+    const runsDir = resolve(configDir, typeof flags['runs-dir'] === 'string' ? flags['runs-dir'] : config.output.runsDir);
+    runDir = newRunDir(runsDir, config.name);
+  }
+  const runId = basename(runDir);
+  const earlier = resumeDir ? await readRunMeta(runDir).catch(() => undefined) : undefined;
+  const meta: RunMeta = {
+    format: 1,
+    runId,
+    name: config.name,
+    createdAt: earlier?.createdAt ?? Date.now(),
+    updatedAt: Date.now(),
+    configDir,
+    ...(earlier?.configPath ? { configPath: earlier.configPath } : resumeDir ? {} : { configPath: resolve(configPath) }),
+    status: 'running',
+  };
+  await writeRunMeta(runDir, meta);
+
+  const display = new ProgressLine(process.stderr);
+  const log = await EventLog.open(join(runDir, EVENTS_FILE), (m) => display.note(`warning: ${m}`));
+  const emit: Emit = (kind, data) => {
+    log.append(kind, data);
+    if (kind === 'log') {
+      const d = data as { level: string; message: string };
+      if (d.level === 'warn' || d.level === 'error') display.note(`${d.level}: ${d.message}`);
+    } else if (kind === 'evaluation') {
+      const d = data as { subnet: string; accuracy: number; split: string };
+      display.note(`evaluation: ${d.subnet} subnet ${(d.accuracy * 100).toFixed(1)}% (${d.split})`);
+    }
+  };
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = (): void => {
+    if (++interrupts > 1) process.exit(130);
+    display.note('stopping after the current step (Ctrl-C again to quit at once)…');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  display.note(`run ${runId}: ${relative(process.cwd(), runDir) || '.'}`);
+  try {
+    const result = await runJob(config, {
+      runDir,
+      configDir,
+      emit,
+      onProgress: (p) => display.update(p),
+      resume: Boolean(resumeDir),
+      signal: controller.signal,
+    });
+    display.done();
+    await log.sync();
+    await writeRunMeta(runDir, { ...meta, status: result.status, updatedAt: Date.now() });
+    if (result.status === 'stopped') {
+      process.stderr.write(`stopped. Continue with: manta search --resume ${relative(process.cwd(), runDir) || runDir}\n`);
+      return 130;
+    }
+    process.stdout.write(formatFront(result.results!) + '\n');
+    process.stdout.write(`report:  ${result.reportPath}\nresults: ${result.resultsPath}\n`);
+    return 0;
+  } catch (e) {
+    display.done();
+    await log.sync().catch(() => undefined);
+    await writeRunMeta(runDir, { ...meta, status: 'failed', message: (e as Error)?.message, updatedAt: Date.now() }).catch(() => undefined);
+    throw e;
+  } finally {
+    process.off('SIGINT', onSigint);
+    await log.close().catch(() => undefined);
+  }
+}
+
+/** Reads and validates a config file; every problem as `file: /path: message`. */
+export function loadConfig(file: string): { ok: true; config: ResolvedConfig } | { ok: false; problems: string[] } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, 'config.unreadable');
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, problems: [`${file}: not valid JSON: ${(e as Error).message}`] };
+  }
+  const checked = validateConfig(json);
+  if (!checked.ok) return { ok: false, problems: checked.problems.map((p) => `${file}: ${p.path || '/'}: ${p.message}`) };
+  return { ok: true, config: checked.config };
+}
+
+function readConfigDir(runDir: string): string {
+  try {
+    const v = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as { configDir?: unknown };
+    if (typeof v.configDir === 'string') return v.configDir;
+  } catch {
+    // below
+  }
+  throw new UserError(`${runDir} is not a MANTA run directory (no readable run.json)`, 'run.open');
+}
+
+/** <runsDir>/<name>-<YYYYMMDD-HHMMSS>, with a suffix if two runs start in the same second. */
+function newRunDir(runsDir: string, name: string): string {
+  const d = new Date();
+  const two = (n: number): string => String(n).padStart(2, '0');
+  const stamp = `${d.getFullYear()}${two(d.getMonth() + 1)}${two(d.getDate())}-${two(d.getHours())}${two(d.getMinutes())}${two(d.getSeconds())}`;
+  let dir = join(runsDir, `${name}-${stamp}`);
+  for (let i = 2; existsSync(dir); i++) dir = join(runsDir, `${name}-${stamp}-${i}`);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+function count(v: number): string {
+  return v >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : v >= 1e3 ? `${(v / 1e3).toFixed(1)}k` : String(v);
+}
+
+/** The front as a text table. */
+export function formatFront(r: ResultsFile): string {
+  const pct = (v?: number): string => (v === undefined ? '–' : `${(v * 100).toFixed(1)}%`);
+  const head = ['#', 'MACs', 'params', 'latency', 'predicted', 'val', 'test', 'arch (k/e per block, d per unit)'];
+  const rows = r.front.map((p) => [
+    String(p.index) + (p.dominated ? '*' : ''),
+    count(p.macs),
+    count(p.params),
+    p.latencyMs === undefined ? '–' : `${p.latencyMs.toFixed(2)}ms`,
+    pct(p.predictedAccuracy),
+    pct(p.validationAccuracy),
+    pct(p.testAccuracy),
+    `d=${p.arch.d.join('')} r=${p.arch.r} w=${p.arch.w}`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padStart(widths[i]))).join('  ');
+  const lines = [`Pareto front of ${r.name} (${r.objective}; * = beaten by another point once measured):`, line(head), ...rows.map(line)];
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
+  return lines.join('\n');
+}
+
+/** The one-line progress display: rewritten in place on a TTY, plain lines (at most every few seconds) otherwise. */
+class ProgressLine {
+  private last = '';
+  private lastPrinted = 0;
+  private lastStage = '';
+  private readonly tty: boolean;
+  private readonly started = Date.now();
+
+  constructor(private readonly out: NodeJS.WriteStream) {
+    this.tty = Boolean(out.isTTY);
+  }
+
+  update(p: JobProgress): void {
+    const elapsed = Math.round((Date.now() - this.started) / 1000);
+    const frac = p.total > 0 ? ` ${p.done}/${p.total}` : '';
+    const text = `[${String(Math.floor(elapsed / 60)).padStart(2, '0')}:${String(elapsed % 60).padStart(2, '0')}] ${p.stage}${frac}${p.detail ? ' · ' + p.detail : ''}`;
+    if (this.tty) {
+      const cols = this.out.columns || 100;
+      this.last = text.length > cols - 1 ? text.slice(0, cols - 2) + '…' : text;
+      this.out.write(`\r\x1b[2K${this.last}`);
+    } else if (p.stage !== this.lastStage || Date.now() - this.lastPrinted > 5000 || p.done === p.total) {
+      if (text !== this.last) this.out.write(text + '\n');
+      this.last = text;
+      this.lastPrinted = Date.now();
+    }
+    this.lastStage = p.stage;
+  }
+
+  /** A message on its own line, keeping the progress line below it. */
+  note(message: string): void {
+    if (this.tty) this.out.write(`\r\x1b[2K${message}\n${this.last}`);
+    else this.out.write(message + '\n');
+  }
+
+  done(): void {
+    if (this.tty && this.last) this.out.write('\r\x1b[2K');
+    this.last = '';
+  }
+}

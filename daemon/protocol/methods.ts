@@ -1,0 +1,256 @@
+// Every JSON-RPC method between a client (the extension, a test, a remote host's forwarded socket) and the daemon,
+// each a typed constant with its params and result beside it. Requests go client → daemon; notifications go
+// daemon → client. Params are validated by the daemon against `paramsSchemas` (params-schemas.ts).
+// The page daemon/service/PROTOCOL.md describes this file (a test checks it was updated with it).
+import { NotificationType, RequestType } from 'vscode-jsonrpc';
+import type { MantaConfig } from '../../schemas/config.generated';
+import type { MantaErrorData } from './errors';
+import type { Arch, BackendInfo, PhaseName, TelemetryEvent } from './events';
+
+export type { MantaConfig };
+
+/** Every method name, namespaced under manta/. */
+export const Methods = {
+  hello: 'manta/hello',
+  hostInfo: 'manta/hostInfo',
+  startRun: 'manta/startRun',
+  stopRun: 'manta/stopRun',
+  pauseRun: 'manta/pauseRun',
+  resumeRun: 'manta/resumeRun',
+  listRuns: 'manta/listRuns',
+  attach: 'manta/attach',
+  detach: 'manta/detach',
+  exportSubnet: 'manta/exportSubnet',
+  measureLatencyTable: 'manta/measureLatencyTable',
+  shutdown: 'manta/shutdown',
+  startSyntheticRun: 'manta/startSyntheticRun',
+  // notifications, daemon → client
+  events: 'manta/events',
+  runStatus: 'manta/runStatus',
+  log: 'manta/log',
+} as const;
+export type RequestMethod = Exclude<(typeof Methods)[keyof typeof Methods], 'manta/events' | 'manta/runStatus' | 'manta/log'>;
+
+// ——— shared shapes ———
+
+/** running: a worker is training/searching; paused: stopped by request, resumable; interrupted: its worker or the
+ * daemon died before it finished, resumable from its last checkpoint; completed/stopped/failed: final. */
+export type RunStatus = 'running' | 'paused' | 'completed' | 'stopped' | 'failed' | 'interrupted';
+export const RUN_STATUSES: readonly RunStatus[] = ['running', 'paused', 'completed', 'stopped', 'failed', 'interrupted'];
+
+export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+
+/** The latest progress of a run, taken from its events (for tree views and status bars). */
+export interface RunProgress {
+  phase?: PhaseName;
+  phaseIndex?: number;
+  step?: number;
+  totalSteps?: number;
+  loss?: number;
+  accuracy?: number;
+  imagesPerSec?: number;
+  /** What the run is doing beyond training: 'training', 'measuring', 'searching', 'exporting' … */
+  stage?: string;
+}
+
+export interface RunSummary {
+  runId: string;
+  /** The config's name. */
+  name: string;
+  status: RunStatus;
+  /** The run directory on the daemon's host: config.json, events.jsonl, checkpoints/, results. */
+  runDir: string;
+  configPath?: string;
+  createdAt: number;
+  updatedAt: number;
+  /** The number of events in the run's log: the seq the next event will get. */
+  nextSeq: number;
+  progress: RunProgress;
+  /** Why it failed, stopped or was interrupted. */
+  message?: string;
+  /** Whether `manta/resumeRun` applies (paused or interrupted). */
+  resumable: boolean;
+}
+
+// ——— requests (client → daemon) ———
+
+export interface HelloParams {
+  protocolVersion: string;
+  client: { name: string; version: string };
+}
+export interface HelloResult {
+  protocolVersion: string;
+  daemon: { name: 'manta'; version: string; pid: number; startedAt: number };
+}
+/** First request on every connection; any other request before it fails with HandshakeRequired. An incompatible
+ * version is refused with IncompatibleVersion; the client must refuse an incompatible daemon the same way. */
+export const HelloRequest = new RequestType<HelloParams, HelloResult, MantaErrorData>(Methods.hello);
+
+export interface BackendAvailability {
+  name: BackendName;
+  available: boolean;
+  /** The device it runs on, or what to install when it is not available. */
+  detail: string;
+}
+export interface HostInfo {
+  hostname: string;
+  platform: string;
+  arch: string;
+  daemonPid: number;
+  cpu: { model: string; cores: number; loadAverage: number[] };
+  memory: { totalMB: number; freeMB: number; daemonRssMB: number };
+  versions: { manta: string; protocol: string; node: string; tfjs?: string };
+  backends: BackendAvailability[];
+  /** The backend a run with backend 'auto' gets, and its device; absent when the probe failed (see probeError). */
+  defaultBackend?: BackendInfo & { threads?: number };
+  /** Devices runs can use, e.g. the CPU and any GPU the backends report. */
+  devices: string[];
+  probeError?: string;
+  /** Roots every path of a request must lie in, besides the config's own folder (empty: no extra limit). */
+  allowedRoots: string[];
+  socketPath?: string;
+  activeRuns: number;
+}
+export type HostInfoParams = Record<string, never>;
+export const HostInfoRequest = new RequestType<HostInfoParams, HostInfo, MantaErrorData>(Methods.hostInfo);
+
+export interface StartRunParams {
+  /** A config object as in a *.manta.json file; needs `configDir`, the folder its relative paths resolve against. */
+  config?: MantaConfig;
+  configDir?: string;
+  /** Or the path of a *.manta.json file on the daemon's host (then neither config nor configDir). */
+  configPath?: string;
+}
+export interface RunResult {
+  run: RunSummary;
+}
+/** Validates the config (schema, cross-field checks, dataset paths, allowed roots — every problem at once), creates
+ * the run directory under the config's output.runsDir and starts a worker. */
+export const StartRunRequest = new RequestType<StartRunParams, RunResult, MantaErrorData>(Methods.startRun);
+
+export interface RunRef {
+  runId: string;
+}
+/** Stops a running, paused or interrupted run for good (status stopped). */
+export const StopRunRequest = new RequestType<RunRef, RunResult, MantaErrorData>(Methods.stopRun);
+/** Stops a running run's worker, keeping its checkpoints (status paused); `manta/resumeRun` continues it. */
+export const PauseRunRequest = new RequestType<RunRef, RunResult, MantaErrorData>(Methods.pauseRun);
+/** Continues a paused or interrupted run from its last good checkpoint. The event log is first cut back to that
+ * checkpoint's `checkpoint` event (attached clients get `manta/runStatus` with truncatedToSeq), so a replay shows
+ * each step once. */
+export const ResumeRunRequest = new RequestType<RunRef, RunResult, MantaErrorData>(Methods.resumeRun);
+
+export type ListRunsParams = Record<string, never>;
+export interface ListRunsResult {
+  runs: RunSummary[];
+}
+export const ListRunsRequest = new RequestType<ListRunsParams, ListRunsResult, MantaErrorData>(Methods.listRuns);
+
+export interface AttachParams {
+  runId: string;
+  /** The first event wanted: 0 replays the whole log. Events ≥ fromSeq arrive in `manta/events`, replay then live,
+   * each exactly once and in order. Attaching again to the same run restarts from the new fromSeq. */
+  fromSeq: number;
+}
+export const AttachRequest = new RequestType<AttachParams, RunResult, MantaErrorData>(Methods.attach);
+
+export interface DetachResult {
+  /** False when this connection was not attached to the run. */
+  detached: boolean;
+}
+export const DetachRequest = new RequestType<RunRef, DetachResult, MantaErrorData>(Methods.detach);
+
+export interface ExportSubnetParams {
+  runId: string;
+  /** An architecture of the run's search space … */
+  arch?: Arch;
+  /** … or the index of a point of the run's Pareto front (results.json). */
+  index?: number;
+  /** Where to write model.json and its weights; default: a folder under the run directory. */
+  outDir?: string;
+}
+export interface ExportSubnetResult {
+  arch: Arch;
+  /** The folder written: model.json (stock tfjs layers model) and its weights. */
+  dir: string;
+  modelPath: string;
+  files: string[];
+  /** Measured after batch-norm recalibration. */
+  validationAccuracy: number;
+  testAccuracy: number;
+  macs: number;
+  params: number;
+}
+export const ExportSubnetRequest = new RequestType<ExportSubnetParams, ExportSubnetResult, MantaErrorData>(Methods.exportSubnet);
+
+export interface MeasureLatencyTableParams {
+  /** Whose search space to time: a run's … */
+  runId?: string;
+  /** … or a config file's on the daemon's host. */
+  configPath?: string;
+  backend?: BackendName;
+  /** Re-time even when a cached table for this device and backend exists. */
+  refresh?: boolean;
+}
+export interface MeasureLatencyTableResult {
+  /** The table's JSON file in the daemon's cache. */
+  path: string;
+  entries: number;
+  backend: BackendInfo;
+  cached: boolean;
+  wallMs: number;
+}
+export const MeasureLatencyTableRequest = new RequestType<MeasureLatencyTableParams, MeasureLatencyTableResult, MantaErrorData>(
+  Methods.measureLatencyTable,
+);
+
+export type ShutdownParams = Record<string, never>;
+export interface ShutdownResult {
+  /** Runs whose workers were stopped; they are listed as interrupted by the next daemon and can be resumed. */
+  interruptedRuns: string[];
+}
+/** Answers, then stops every worker and exits. */
+export const ShutdownRequest = new RequestType<ShutdownParams, ShutdownResult, MantaErrorData>(Methods.shutdown);
+
+export interface StartSyntheticRunParams {
+  name: string;
+  /** Steps of the synthetic job; each emits one `step` event plus `extraEventsPerStep` `log` events. */
+  steps: number;
+  extraEventsPerStep?: number;
+  /** CPU work per step (stands in for training): the arithmetic an idle core does in this many milliseconds. */
+  stepWorkMs?: number;
+  /** Steps between checkpoints (default 50); the synthetic "weights" are checkpointed like a trainer's. */
+  checkpointEvery?: number;
+}
+/** A run whose worker emits synthetic telemetry instead of training: served only by a daemon started with
+ * --synthetic-runs (benchmarks and tests of the service). */
+export const StartSyntheticRunRequest = new RequestType<StartSyntheticRunParams, RunResult, MantaErrorData>(
+  Methods.startSyntheticRun,
+);
+
+// ——— notifications (daemon → client) ———
+
+export interface EventsParams {
+  runId: string;
+  /** Consecutive events of the run, in seq order. */
+  events: TelemetryEvent[];
+}
+/** Events of an attached run, in batches. */
+export const EventsNotification = new NotificationType<EventsParams>(Methods.events);
+
+export interface RunStatusParams {
+  run: RunSummary;
+  /** Set when the log was cut back (a resume): events with seq > truncatedToSeq that the client holds are void, and
+   * the events after it arrive again from the resumed worker. */
+  truncatedToSeq?: number;
+}
+/** Sent to every connection whenever a run starts, changes status or is cut back. */
+export const RunStatusNotification = new NotificationType<RunStatusParams>(Methods.runStatus);
+
+export interface DaemonLogParams {
+  level: 'info' | 'warn' | 'error';
+  message: string;
+  runId?: string;
+}
+/** The daemon's own warnings (a skipped corrupt log line, a checkpoint that failed to decode …). */
+export const DaemonLogNotification = new NotificationType<DaemonLogParams>(Methods.log);

@@ -1,0 +1,86 @@
+// The JSON Schema of every request's params (plain data, draft-07), checked by the daemon before a handler runs.
+// A config inside params is only required to be an object here: schemas/ validates it in full, every problem at once.
+import { Methods, type RequestMethod } from './methods';
+
+const runId = {
+  type: 'string',
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$',
+  description: 'A run id as listRuns returns it.',
+} as const;
+const hostPath = { type: 'string', minLength: 1, maxLength: 4096, description: 'A path on the daemon host.' } as const;
+const seq = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
+const empty = { type: 'object', additionalProperties: false, properties: {} } as const;
+const backendName = { type: 'string', enum: ['tensorflow', 'webgpu', 'wasm', 'cpu'] } as const;
+const runRef = { type: 'object', additionalProperties: false, required: ['runId'], properties: { runId } } as const;
+const numberList = (itemType: 'integer' | 'number', max: number) =>
+  ({ type: 'array', minItems: 1, maxItems: 256, items: { type: itemType, minimum: 0, maximum: max } }) as const;
+const arch = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['ks', 'e', 'd', 'r', 'w'],
+  properties: {
+    ks: numberList('integer', 15),
+    e: numberList('number', 16),
+    d: numberList('integer', 64),
+    r: { type: 'integer', minimum: 1, maximum: 4096 },
+    w: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+  },
+} as const;
+
+export const paramsSchemas: Record<RequestMethod, object> = {
+  [Methods.hello]: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['protocolVersion', 'client'],
+    properties: {
+      protocolVersion: { type: 'string', minLength: 1, maxLength: 32 },
+      client: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'version'],
+        properties: { name: { type: 'string', maxLength: 128 }, version: { type: 'string', maxLength: 64 } },
+      },
+    },
+  },
+  [Methods.hostInfo]: empty,
+  [Methods.startRun]: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { config: { type: 'object' }, configDir: hostPath, configPath: hostPath },
+  },
+  [Methods.stopRun]: runRef,
+  [Methods.pauseRun]: runRef,
+  [Methods.resumeRun]: runRef,
+  [Methods.listRuns]: empty,
+  [Methods.attach]: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['runId', 'fromSeq'],
+    properties: { runId, fromSeq: seq },
+  },
+  [Methods.detach]: runRef,
+  [Methods.exportSubnet]: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['runId'],
+    properties: { runId, arch, index: { type: 'integer', minimum: 0, maximum: 100000 }, outDir: hostPath },
+  },
+  [Methods.measureLatencyTable]: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { runId, configPath: hostPath, backend: backendName, refresh: { type: 'boolean' } },
+  },
+  [Methods.shutdown]: empty,
+  [Methods.startSyntheticRun]: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['name', 'steps'],
+    properties: {
+      name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' },
+      steps: { type: 'integer', minimum: 1, maximum: 100000000 },
+      extraEventsPerStep: { type: 'integer', minimum: 0, maximum: 100000 },
+      stepWorkMs: { type: 'number', minimum: 0, maximum: 60000 },
+      checkpointEvery: { type: 'integer', minimum: 1, maximum: 100000000 },
+    },
+  },
+};

@@ -1,0 +1,75 @@
+// Re-opening a run directory: its config, dataset and the trained supernet from its newest checkpoint — what
+// `manta export` needs to recalibrate and extract a subnet long after the run ended.
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { validateConfig, type ResolvedConfig } from '../../schemas';
+import { initEngine, tf, type EngineInfo } from '../engine';
+import { loadDataset, type Dataset } from '../data';
+import { ClassificationTask } from '../ofa/classification';
+import { UserError } from '../protocol/user-error';
+import { decodeCheckpoint } from '../train/checkpoint-codec';
+import { readLatestCheckpoint } from '../train/checkpoint-files';
+import { CHECKPOINT_DIR, CONFIG_FILE, RUN_META_FILE } from './layout';
+
+export interface OpenedRun {
+  runDir: string;
+  config: ResolvedConfig;
+  configDir: string;
+  engine: EngineInfo;
+  dataset: Dataset;
+  task: ClassificationTask;
+  /** The checkpoint the weights came from. */
+  checkpoint: string;
+}
+
+export class RunOpenError extends UserError {
+  constructor(message: string) {
+    super(message, 'run.open');
+  }
+}
+
+/** Where the config's relative paths resolve: run.json's configDir (written by the CLI and the service). */
+function configDirOf(runDir: string): string {
+  const meta = join(runDir, RUN_META_FILE);
+  if (existsSync(meta)) {
+    try {
+      const v = JSON.parse(readFileSync(meta, 'utf8')) as { configDir?: unknown };
+      if (typeof v.configDir === 'string') return v.configDir;
+    } catch {
+      // fall through: a run without a readable run.json resolves against its own folder
+    }
+  }
+  return runDir;
+}
+
+export async function openRun(runDir: string, opts: { warn?: (m: string) => void } = {}): Promise<OpenedRun> {
+  const dir = resolve(runDir);
+  const configFile = join(dir, CONFIG_FILE);
+  if (!existsSync(configFile)) throw new RunOpenError(`${dir} is not a MANTA run directory (no ${CONFIG_FILE})`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(configFile, 'utf8'));
+  } catch (e) {
+    throw new RunOpenError(`${configFile} is not valid JSON: ${(e as Error).message}`);
+  }
+  const checked = validateConfig(raw);
+  if (!checked.ok) throw new RunOpenError(`${configFile}: ${checked.problems[0].path || '/'}: ${checked.problems[0].message}`);
+  const config = checked.config;
+  const configDir = configDirOf(dir);
+  const engine = await initEngine({ backend: config.backend });
+  const dataset = await loadDataset(config.data, { baseDir: configDir, seed: config.seed });
+  const task = new ClassificationTask(config.supernet, { classes: dataset.classes, inputChannels: dataset.channels, seed: config.seed });
+  const latest = await readLatestCheckpoint(join(dir, CHECKPOINT_DIR), (bytes, source) => decodeCheckpoint(bytes, source), opts.warn ?? (() => undefined));
+  if (!latest) {
+    task.supernet.dispose();
+    throw new RunOpenError(`${dir} has no readable checkpoint in ${CHECKPOINT_DIR}/: the run has not trained yet`);
+  }
+  const weights: Record<string, tf.Tensor> = {};
+  for (const [name, t] of Object.entries(latest.value.tensors.weights)) weights[name] = tf.tensor(t.data, t.shape);
+  try {
+    task.supernet.setWeights(weights);
+  } finally {
+    tf.dispose(Object.values(weights));
+  }
+  return { runDir: dir, config, configDir, engine, dataset, task, checkpoint: latest.file.path };
+}

@@ -1,0 +1,137 @@
+// The efficiency model: exact MACs and parameters of any subnet (daemon/ofa's analytic counts, tabulated per block
+// so the evolution can cost tens of thousands of candidates), latency from a measured lookup table, and the
+// constraints a subnet must meet. Efficiency comes from the arch alone, never from weights (OFA's rule).
+import type { Arch } from '../ofa/arch';
+import { layoutCosts } from '../ofa/costs';
+import { subnetLayout, type SubnetLayout } from '../ofa/layout';
+import type { SearchSpace } from '../ofa/space';
+import type { CostFunction } from './evolution';
+import type { LatencyTable } from './latency';
+
+export type Objective = 'macs' | 'params' | 'latency';
+
+export interface Constraints {
+  maxMacs?: number;
+  maxParams?: number;
+  maxLatencyMs?: number;
+}
+
+export interface SubnetCosts {
+  macs: number;
+  params: number;
+  /** Batch-1 forward latency in ms from the lookup table (absent without a table). */
+  latencyMs?: number;
+}
+
+/** Per (resolution, width) the costs outside the searchable blocks, and per block slot × kernel × expand its own. */
+interface CostSlice {
+  fixed: { macs: number; params: number };
+  /** [slot][kernelIndex][expandIndex] */
+  block: { macs: number; params: number }[][][];
+}
+
+export class EfficiencyModel {
+  private readonly slices = new Map<string, CostSlice>();
+
+  constructor(
+    readonly space: SearchSpace,
+    readonly inputChannels: number,
+    readonly classes: number,
+    readonly latency?: LatencyTable,
+  ) {}
+
+  /** MACs, parameters and (with a table) latency of the arch's subnet. */
+  costs(arch: Arch): SubnetCosts {
+    const slice = this.slice(arch.r, arch.w);
+    const { space } = this;
+    let macs = slice.fixed.macs;
+    let params = slice.fixed.params;
+    for (let u = 0; u < space.units; u++) {
+      for (let i = 0; i < arch.d[u]; i++) {
+        const slot = u * space.maxDepth + i;
+        const c = slice.block[slot][space.kernel.indexOf(arch.ks[slot])][space.expand.indexOf(arch.e[slot])];
+        macs += c.macs;
+        params += c.params;
+      }
+    }
+    const out: SubnetCosts = { macs, params };
+    if (this.latency) out.latencyMs = this.latency.estimate(arch);
+    return out;
+  }
+
+  /** The exact counts from the subnet's layout (slower; what the tables are built from and checked against). */
+  exactCosts(arch: Arch): { macs: number; params: number } {
+    return layoutCosts(subnetLayout(this.space, arch, this.inputChannels, this.classes));
+  }
+
+  /** The cost the search trades against accuracy. */
+  objectiveCost(costs: SubnetCosts, objective: Objective): number {
+    if (objective === 'latency') {
+      if (costs.latencyMs === undefined) throw new Error('internal: latency objective without a latency table');
+      return costs.latencyMs;
+    }
+    return costs[objective];
+  }
+
+  /** Whether the costs meet every given constraint. */
+  static meets(costs: SubnetCosts, c: Constraints): boolean {
+    if (c.maxMacs !== undefined && costs.macs > c.maxMacs) return false;
+    if (c.maxParams !== undefined && costs.params > c.maxParams) return false;
+    if (c.maxLatencyMs !== undefined && (costs.latencyMs === undefined || costs.latencyMs > c.maxLatencyMs)) return false;
+    return true;
+  }
+
+  /** The evolution's cost function for an objective under constraints. */
+  costFunction(objective: Objective, constraints: Constraints): CostFunction<Arch> {
+    if ((objective === 'latency' || constraints.maxLatencyMs !== undefined) && !this.latency) {
+      throw new Error('internal: a latency objective or constraint needs the latency table');
+    }
+    return (arch: Arch) => {
+      const costs = this.costs(arch);
+      return { cost: this.objectiveCost(costs, objective), feasible: EfficiencyModel.meets(costs, constraints) };
+    };
+  }
+
+  private slice(r: number, w: number): CostSlice {
+    const id = `${r}/${w}`;
+    let s = this.slices.get(id);
+    if (!s) {
+      s = this.buildSlice(r, w);
+      this.slices.set(id, s);
+    }
+    return s;
+  }
+
+  /**
+   * A subnet's costs are a sum over its layers, and a block's layers depend only on its slot, kernel, expand ratio,
+   * the resolution and the width (its input is the previous block's output width, which depth does not change).
+   * So the counts of the uniform largest-depth archs, split by block, give every block variant exactly; the rest is
+   * the fixed part. `costs` is tested against `exactCosts` on random archs.
+   */
+  private buildSlice(r: number, w: number): CostSlice {
+    const { space } = this;
+    const depth = space.depth[space.depth.length - 1];
+    const uniform = (k: number, e: number): SubnetLayout =>
+      subnetLayout(
+        space,
+        { ks: new Array<number>(space.blocks).fill(k), e: new Array<number>(space.blocks).fill(e), d: new Array<number>(space.units).fill(depth), r, w },
+        this.inputChannels,
+        this.classes,
+      );
+    const any = uniform(space.kernel[0], space.expand[0]);
+    const searchable = (l: SubnetLayout) => l.blocks.filter((b) => b.unit >= 0);
+    const fixed = layoutCosts({ ...any, blocks: any.blocks.filter((b) => b.unit < 0) });
+    const block = Array.from({ length: space.blocks }, () => space.kernel.map(() => space.expand.map(() => ({ macs: 0, params: 0 }))));
+    space.kernel.forEach((k, ki) => {
+      space.expand.forEach((e, ei) => {
+        const l = uniform(k, e);
+        for (const b of searchable(l)) {
+          const only = layoutCosts({ ...l, blocks: [b] });
+          const none = layoutCosts({ ...l, blocks: [] });
+          block[b.slot][ki][ei] = { macs: only.macs - none.macs, params: only.params - none.params };
+        }
+      });
+    });
+    return { fixed, block };
+  }
+}

@@ -1,0 +1,37 @@
+// daemon/search/: search of a trained supernet — the accuracy predictor and its fast scorer, the efficiency model and latency table, multi-objective evolution, the Pareto front, measurement, export, results and the report.
+export { kendallTau, rmse } from './stats';
+export { paretoFront, dominates, spreadAlongFront, type CostAccuracy } from './pareto';
+export { createScorer, createJsScorer, createWasmScorer, toSparseRows, type MlpWeights, type Scorer, type SparseRows } from './scorer';
+export {
+  archPredictor,
+  genomePredictor,
+  initialMlpWeights,
+  randomMlpWeights,
+  tfjsPredict,
+  trainPredictor,
+  type PredictorOptions,
+  type PredictorSample,
+  type PredictorStats,
+  type TrainedPredictor,
+} from './predictor';
+export { EfficiencyModel, type Constraints, type Objective, type SubnetCosts } from './efficiency';
+export { buildLatencyTable, validateLatencyTable, timeModel, type LatencyOptions, type LatencyTable, type LatencyValidation } from './latency';
+export { ArchGenome, type Genome } from './genome';
+export {
+  evolve,
+  selectParents,
+  nonDominatedRanks,
+  crowdingDistance,
+  SearchStoppedError,
+  UnsatisfiableConstraintsError,
+  type AccuracyPredictor,
+  type Candidate,
+  type CostFunction,
+  type EvolutionOptions,
+  type EvolutionResult,
+  type EvolutionSpace,
+} from './evolution';
+export { measureSubnets, sampleSubnetsToMeasure, MeasurementStoppedError, type MeasureOptions, type MeasuredSubnet } from './measure';
+export { fileSaveHandler, saveModel, MODEL_FILE, WEIGHTS_FILE } from './export';
+export { readResults, writeResults, ResultsError, RESULTS_FILE, REPORT_FILE, SUBNETS_DIR, type FrontEntry, type MeasuredPoint, type ResultsFile } from './results';
+export { renderReport, archSvg, CurveCollector, type TrainingCurves } from './report';

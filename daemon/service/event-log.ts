@@ -1,0 +1,488 @@
+// A run's append-only event log (events.jsonl): one JSON object per line, `{"seq":N,"kind":…,"time":…,"data":…}`,
+// seq increasing by one per event. Appends are buffered and written in batches by a timer (never on the caller's
+// path); recent lines stay in memory for live clients; older ones are read back from disk through a sparse index.
+// Opening repairs what a killed writer leaves: a truncated or corrupt last line is cut off with a warning.
+import { promises as fs } from 'node:fs';
+import type { TelemetryEvents, TelemetryKind } from '../protocol/events';
+
+export type Warn = (message: string) => void;
+
+/** Where a reader left off: the seq it wants next and the byte offset where that line starts. */
+export interface ReadHint {
+  seq: number;
+  offset: number;
+}
+
+export interface LineBatch {
+  /** Serialized events (no trailing newline), increasing seq; consecutive unless a corrupt line was skipped. */
+  lines: string[];
+  firstSeq: number;
+  /** The seq to read next. */
+  nextSeq: number;
+  hint?: ReadHint;
+}
+
+export interface ReadLimits {
+  maxLines: number;
+  maxBytes: number;
+}
+
+const INDEX_EVERY = 256;
+const FLUSH_MS = 50;
+const FLUSH_BYTES = 1 << 20;
+const RING_LINES = 16384;
+const BLOCK = 1 << 20;
+const PREFIX = '{"seq":';
+
+/** The part of an event's line after its seq: `"kind":…,"time":…,"data":…}`. Built once, off the hot path. */
+export function encodeEventBody(kind: string, time: number, data: unknown): string {
+  return `"kind":${JSON.stringify(kind)},"time":${Number.isFinite(time) ? time : 0},"data":${JSON.stringify(data) ?? 'null'}}`;
+}
+
+function lineFor(seq: number, body: string): string {
+  return `${PREFIX}${seq},${body}`;
+}
+
+/** The seq of a well-formed line, or -1. A cheap check (prefix, digits, closing brace); lines are written here. */
+export function lineSeq(line: string): number {
+  if (!line.startsWith(PREFIX) || line.charCodeAt(line.length - 1) !== 125 /* } */) return -1;
+  let seq = 0;
+  let i = PREFIX.length;
+  for (; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    seq = seq * 10 + (c - 48);
+  }
+  return i > PREFIX.length && line.charCodeAt(i) === 44 /* , */ ? seq : -1;
+}
+
+/** Parses a line fully; undefined when it is not a complete event. */
+export function parseLine(line: string): { seq: number; kind: string; time: number; data: unknown } | undefined {
+  if (lineSeq(line) < 0) return undefined;
+  try {
+    const v = JSON.parse(line) as { seq: unknown; kind: unknown; time: unknown; data: unknown };
+    if (typeof v.seq !== 'number' || typeof v.kind !== 'string' || typeof v.time !== 'number' || !('data' in v)) return undefined;
+    return v as { seq: number; kind: string; time: number; data: unknown };
+  } catch {
+    return undefined;
+  }
+}
+
+export class EventLog {
+  private handle: fs.FileHandle;
+  private size: number;
+  private next: number;
+  private flushed: number;
+  /** The seq of the first line not yet handed to a write. */
+  private queued: number;
+  /** Recent lines (all unflushed ones among them) for live readers: ring[i] has seq ringStart + i. */
+  private ring: string[] = [];
+  private ringStart: number;
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  private unencoded: { kind: string; time: number; data: unknown }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  /** Sparse index of line offsets (line idxSeq[i] starts at byte idxOff[i]), complete once `scanned`. */
+  private idxSeq: number[] = [];
+  private idxOff: number[] = [];
+  private scanned = false;
+  private scanning: Promise<void> | undefined;
+  private listeners = new Set<() => void>();
+  private closed = false;
+  private failure: Error | undefined;
+
+  private constructor(
+    readonly file: string,
+    handle: fs.FileHandle,
+    size: number,
+    nextSeq: number,
+    private readonly warn: Warn,
+  ) {
+    this.handle = handle;
+    this.size = size;
+    this.next = nextSeq;
+    this.flushed = nextSeq;
+    this.queued = nextSeq;
+    this.ringStart = nextSeq;
+  }
+
+  /** Opens (creating if needed) and repairs the log: a truncated or unparsable tail is cut off with a warning. */
+  static async open(file: string, warn: Warn): Promise<EventLog> {
+    const handle = await fs.open(file, await exists(file) ? 'r+' : 'w+', 0o600);
+    try {
+      const { size, lastSeq } = await repairTail(handle, file, warn);
+      return new EventLog(file, handle, size, lastSeq + 1, warn);
+    } catch (e) {
+      await handle.close();
+      throw e;
+    }
+  }
+
+  /** The seq the next appended event gets (= the number of events, barring skipped corrupt lines). */
+  get nextSeq(): number {
+    return this.next;
+  }
+
+  /** Calls `listener` after every append (to wake live readers). */
+  onAppend(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Appends one event; it is serialized by the next flush, not now. Returns its seq. */
+  append<K extends TelemetryKind>(kind: K, data: TelemetryEvents[K], time = Date.now()): number {
+    this.unencoded.push({ kind, time, data });
+    const seq = this.next++;
+    this.scheduleFlush();
+    this.notify();
+    return seq;
+  }
+
+  /** Appends events already serialized by `encodeEventBody` (a worker does that). Returns the first seq. */
+  appendBodies(bodies: readonly string[]): number {
+    this.encodePending();
+    const first = this.next;
+    for (const body of bodies) {
+      const line = lineFor(this.next++, body);
+      this.ring.push(line);
+      this.pending.push(line);
+      this.pendingBytes += line.length + 1;
+    }
+    this.scheduleFlush();
+    this.notify();
+    return first;
+  }
+
+  /**
+   * Up to `limits` lines from `fromSeq` on: from memory when recent, else from disk (hint: where the previous read
+   * ended). Undefined when there is nothing at or after fromSeq yet.
+   */
+  async read(fromSeq: number, limits: ReadLimits, hint?: ReadHint): Promise<LineBatch | undefined> {
+    if (fromSeq >= this.next) return undefined;
+    this.encodePending();
+    if (fromSeq >= this.ringStart) {
+      const lines: string[] = [];
+      let bytes = 0;
+      for (let i = fromSeq - this.ringStart; i < this.ring.length && lines.length < limits.maxLines && bytes < limits.maxBytes; i++) {
+        lines.push(this.ring[i]);
+        bytes += this.ring[i].length;
+      }
+      return { lines, firstSeq: fromSeq, nextSeq: fromSeq + lines.length };
+    }
+    return this.readDisk(fromSeq, limits, hint);
+  }
+
+  /** Writes every appended event to the file now. */
+  flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    this.encodePending();
+    if (this.pending.length === 0) return this.writing;
+    const lines = this.pending;
+    const firstSeq = this.queued;
+    this.queued += lines.length;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.writing = this.writing.then(() => this.writeLines(lines, firstSeq));
+    return this.writing;
+  }
+
+  /** Flushes and forces the file to disk (at run boundaries: finish, pause, stop). */
+  async sync(): Promise<void> {
+    await this.flush();
+    if (!this.closed) await this.handle.datasync();
+  }
+
+  /**
+   * Cuts the log back so that `lastSeq` is its last event (a resume from the checkpoint logged there). Readers must
+   * be told (their cursors may lie beyond).
+   */
+  async truncateAfter(lastSeq: number): Promise<void> {
+    await this.flush();
+    if (lastSeq + 1 >= this.next) return;
+    const offset = await this.locate(lastSeq + 1);
+    await this.handle.truncate(offset);
+    this.size = offset;
+    this.next = this.flushed = this.queued = this.ringStart = lastSeq + 1;
+    this.ring = [];
+    const keep = this.idxOff.findIndex((o) => o >= offset);
+    if (keep >= 0) {
+      this.idxSeq.length = keep;
+      this.idxOff.length = keep;
+    }
+  }
+
+  /** Every line whose text contains `needle`, parsed, in seq order (e.g. '"kind":"checkpoint"'). */
+  async findLines(needle: string): Promise<{ seq: number; kind: string; time: number; data: unknown }[]> {
+    await this.flush();
+    const found: { seq: number; kind: string; time: number; data: unknown }[] = [];
+    await this.scanFile(0, this.size, (line) => {
+      if (line.includes(needle)) {
+        const event = parseLine(line);
+        if (event) found.push(event);
+      }
+    });
+    return found;
+  }
+
+  /** The last events of the log (up to `maxBytes` of it), parsed, oldest first. */
+  async tail(maxBytes = 256 * 1024): Promise<{ seq: number; kind: string; time: number; data: unknown }[]> {
+    await this.flush();
+    const start = Math.max(0, this.size - maxBytes);
+    const out: { seq: number; kind: string; time: number; data: unknown }[] = [];
+    await this.scanFile(start, this.size, (line) => {
+      const event = parseLine(line); // the first line may be cut (the block starts mid-line): it fails to parse
+      if (event) out.push(event);
+    });
+    return out;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    this.closed = true;
+    this.listeners.clear();
+    await this.writing.catch(() => undefined);
+    await this.handle.close();
+  }
+
+  /** The first write error, if the disk failed (the log then stops writing and says so once). */
+  get error(): Error | undefined {
+    return this.failure;
+  }
+
+  // ——— internals ———
+
+  private notify(): void {
+    for (const listener of this.listeners) listener();
+  }
+
+  private scheduleFlush(): void {
+    if (this.pendingBytes >= FLUSH_BYTES || this.unencoded.length >= 4096) {
+      setImmediate(() => void this.flush());
+      return;
+    }
+    if (!this.timer) this.timer = setTimeout(() => void this.flush(), FLUSH_MS);
+  }
+
+  private encodePending(): void {
+    if (this.unencoded.length === 0) return;
+    let seq = this.next - this.unencoded.length;
+    for (const e of this.unencoded) {
+      const line = lineFor(seq++, encodeEventBody(e.kind, e.time, e.data));
+      this.ring.push(line);
+      this.pending.push(line);
+      this.pendingBytes += line.length + 1;
+    }
+    this.unencoded = [];
+  }
+
+  private async writeLines(lines: string[], firstSeq: number): Promise<void> {
+    if (this.closed || this.failure) return;
+    const buf = Buffer.from(lines.join('\n') + '\n', 'utf8');
+    let offset = this.size;
+    for (let i = 0; i < lines.length; i++) {
+      const seq = firstSeq + i;
+      if (this.scanned && seq % INDEX_EVERY === 0) {
+        this.idxSeq.push(seq);
+        this.idxOff.push(offset);
+      }
+      offset += Buffer.byteLength(lines[i], 'utf8') + 1;
+    }
+    try {
+      let written = 0;
+      while (written < buf.length) {
+        const r = await this.handle.write(buf, written, buf.length - written, this.size + written);
+        written += r.bytesWritten;
+      }
+    } catch (e) {
+      this.failure = e as Error;
+      this.warn(`cannot write the event log ${this.file}: ${(e as Error).message}; events are kept in memory only`);
+      return;
+    }
+    this.size += buf.length;
+    this.flushed = firstSeq + lines.length;
+    // Keep the ring to its size, but never drop a line before it is on disk.
+    const drop = Math.min(this.ring.length - RING_LINES, this.flushed - this.ringStart);
+    if (drop > 0) {
+      this.ring.splice(0, drop);
+      this.ringStart += drop;
+    }
+  }
+
+  /**
+   * Builds the sparse index of the file's lines, once, on the first disk read. It runs in the write chain, so no
+   * write lands while it scans; afterwards every write indexes its own lines.
+   */
+  private ensureIndex(): Promise<void> {
+    if (this.scanned) return Promise.resolve();
+    if (!this.scanning) {
+      const scan = this.writing.then(async () => {
+        const seqs: number[] = [];
+        const offs: number[] = [];
+        let bad = 0;
+        let expected = -1;
+        await this.scanFile(0, this.size, (line, offset) => {
+          const seq = lineSeq(line);
+          if (seq < 0) {
+            if (bad++ < 3) this.warn(`skipping a corrupt line at byte ${offset} of ${this.file}`);
+            return;
+          }
+          if (seq % INDEX_EVERY === 0 || seq !== expected) {
+            seqs.push(seq);
+            offs.push(offset);
+          }
+          expected = seq + 1;
+        });
+        if (bad > 3) this.warn(`skipped ${bad} corrupt lines in ${this.file}`);
+        this.idxSeq = seqs;
+        this.idxOff = offs;
+        this.scanned = true;
+      });
+      this.writing = scan.catch(() => undefined);
+      this.scanning = scan.finally(() => {
+        this.scanning = undefined;
+      });
+    }
+    return this.scanning;
+  }
+
+  /** Byte offset of the first line with seq ≥ `seq` (the file's size when there is none). */
+  private async locate(seq: number): Promise<number> {
+    await this.ensureIndex();
+    let offset = this.startOffset(seq);
+    let found = -1;
+    await this.scanFile(offset, this.size, (line, at) => {
+      if (found < 0 && lineSeq(line) >= seq) found = at;
+    }, () => found >= 0);
+    offset = found >= 0 ? found : this.size;
+    return offset;
+  }
+
+  private startOffset(seq: number): number {
+    let lo = 0;
+    let hi = this.idxSeq.length - 1;
+    let best = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.idxSeq[mid] <= seq) {
+        best = this.idxOff[mid];
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return best;
+  }
+
+  private async readDisk(fromSeq: number, limits: ReadLimits, hint?: ReadHint): Promise<LineBatch | undefined> {
+    let offset: number;
+    if (hint && hint.seq === fromSeq) offset = hint.offset;
+    else {
+      await this.ensureIndex();
+      offset = this.startOffset(fromSeq);
+    }
+    const end = this.size;
+    const lines: string[] = [];
+    let bytes = 0;
+    let firstSeq = -1;
+    let nextSeq = fromSeq;
+    let nextOffset = offset;
+    await this.scanFile(offset, end, (line, at) => {
+      const seq = lineSeq(line);
+      if (seq < fromSeq) return;
+      if (firstSeq < 0) firstSeq = seq;
+      lines.push(line);
+      bytes += line.length;
+      nextSeq = seq + 1;
+      nextOffset = at + Buffer.byteLength(line, 'utf8') + 1;
+    }, () => lines.length >= limits.maxLines || bytes >= limits.maxBytes);
+    if (lines.length === 0) {
+      // Only corrupt lines (or none) before the memory ring: continue from there.
+      if (fromSeq < this.ringStart) return this.read(this.ringStart, limits);
+      return undefined;
+    }
+    return { lines, firstSeq, nextSeq, hint: { seq: nextSeq, offset: nextOffset } };
+  }
+
+  /** Calls `onLine(line, offset)` for each complete line in [start, end); `stop` ends the scan early. */
+  private async scanFile(
+    start: number,
+    end: number,
+    onLine: (line: string, offset: number) => void,
+    stop: () => boolean = () => false,
+  ): Promise<void> {
+    let pos = start;
+    let carry = Buffer.alloc(0);
+    let carryStart = start;
+    const block = Buffer.allocUnsafe(BLOCK);
+    while (pos < end && !stop()) {
+      const want = Math.min(BLOCK, end - pos);
+      const { bytesRead } = await this.handle.read(block, 0, want, pos);
+      if (bytesRead <= 0) break;
+      pos += bytesRead;
+      const chunk = carry.length > 0 ? Buffer.concat([carry, block.subarray(0, bytesRead)]) : block.subarray(0, bytesRead);
+      let lineStart = 0;
+      for (;;) {
+        const nl = chunk.indexOf(10, lineStart);
+        if (nl < 0) break;
+        onLine(chunk.toString('utf8', lineStart, nl), carryStart + lineStart);
+        lineStart = nl + 1;
+        if (stop()) return;
+      }
+      carry = Buffer.from(chunk.subarray(lineStart));
+      carryStart += lineStart;
+    }
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Finds the last complete, parsable line; cuts off whatever follows it (a line cut short by a killed writer, or a
+ * corrupt one) with a warning. Returns the repaired size and the last seq (-1 for an empty log).
+ */
+async function repairTail(handle: fs.FileHandle, file: string, warn: Warn): Promise<{ size: number; lastSeq: number }> {
+  const original = (await handle.stat()).size;
+  let size = original;
+  let lastSeq = -1;
+  let window = 64 * 1024;
+  while (size > 0) {
+    const start = Math.max(0, size - window);
+    const buf = Buffer.alloc(size - start);
+    await handle.read(buf, 0, buf.length, start);
+    if (buf[buf.length - 1] !== 10) {
+      // An unterminated last line: a write cut short.
+      const nl = buf.lastIndexOf(10);
+      if (nl >= 0) size = start + nl + 1;
+      else if (start === 0) size = 0;
+      else window *= 2;
+      continue;
+    }
+    const prev = buf.lastIndexOf(10, buf.length - 2);
+    if (prev < 0 && start > 0) {
+      window *= 2; // the line began before this window
+      continue;
+    }
+    const lineStart = prev + 1;
+    const event = parseLine(buf.toString('utf8', lineStart, buf.length - 1));
+    if (event) {
+      lastSeq = event.seq;
+      break;
+    }
+    size = start + lineStart; // a complete but corrupt line: drop it and look at the one before
+  }
+  if (size < original) {
+    warn(`${file}: cut off ${original - size} bytes of a truncated or corrupt last line (a writer was killed); the log now ends at seq ${lastSeq}`);
+    await handle.truncate(size);
+  }
+  return { size, lastSeq };
+}

@@ -1,0 +1,186 @@
+// One small named handler per request method. Params arrive validated against the method's schema; each handler
+// returns the result or throws a ResponseError (or a UserError, which the dispatcher turns into one).
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ResponseError, type CancellationToken } from 'vscode-jsonrpc/node';
+import { validateConfig } from '../../schemas';
+import { MantaErrorCodes, type MantaErrorData } from '../protocol/errors';
+import {
+  Methods,
+  type AttachParams,
+  type DetachResult,
+  type ExportSubnetParams,
+  type ExportSubnetResult,
+  type HelloParams,
+  type HelloResult,
+  type HostInfo,
+  type ListRunsResult,
+  type MeasureLatencyTableParams,
+  type MeasureLatencyTableResult,
+  type RequestMethod,
+  type RunRef,
+  type RunResult,
+  type ShutdownResult,
+  type StartRunParams,
+  type StartSyntheticRunParams,
+} from '../protocol/methods';
+import { checkProtocolCompatibility, PROTOCOL_VERSION } from '../protocol/version';
+import type { Daemon } from './daemon';
+import { checkRequestPath, prepareRun } from './prepare-run';
+import type { Session } from './session';
+
+export interface HandlerContext {
+  daemon: Daemon;
+  session: Session;
+  token: CancellationToken;
+}
+
+// Each handler's params type is the one its schema guarantees; the table below pairs them by method.
+type Handler = (ctx: HandlerContext, params: never) => Promise<unknown>;
+
+async function hello({ daemon, session }: HandlerContext, p: HelloParams): Promise<HelloResult> {
+  const compat = checkProtocolCompatibility(PROTOCOL_VERSION, p.protocolVersion, 'client');
+  if (!compat.ok) {
+    throw new ResponseError<MantaErrorData>(MantaErrorCodes.IncompatibleVersion, compat.message, {
+      protocolVersion: { daemon: PROTOCOL_VERSION, client: p.protocolVersion },
+    });
+  }
+  session.handshaken = true;
+  session.client = p.client;
+  return { protocolVersion: PROTOCOL_VERSION, daemon: { name: 'manta', version: daemon.version, pid: process.pid, startedAt: daemon.startedAt } };
+}
+
+async function hostInfo({ daemon }: HandlerContext): Promise<HostInfo> {
+  const probe = await daemon.probeHost();
+  const cpus = os.cpus();
+  const devices = [`CPU: ${cpus[0]?.model.trim() ?? os.arch()} (${cpus.length} cores)`];
+  for (const b of probe.backends) if (b.available && b.detail.startsWith('GPU') && !devices.includes(b.detail)) devices.push(b.detail);
+  return {
+    hostname: os.hostname(),
+    platform: os.platform(),
+    arch: os.arch(),
+    daemonPid: process.pid,
+    cpu: { model: cpus[0]?.model.trim() ?? 'unknown', cores: cpus.length, loadAverage: os.loadavg() },
+    memory: {
+      totalMB: Math.round(os.totalmem() / 2 ** 20),
+      freeMB: Math.round(os.freemem() / 2 ** 20),
+      daemonRssMB: Math.round(process.memoryUsage.rss() / 2 ** 20),
+    },
+    versions: { manta: daemon.version, protocol: PROTOCOL_VERSION, node: process.versions.node, ...(probe.tfjs ? { tfjs: probe.tfjs } : {}) },
+    backends: probe.backends,
+    ...(probe.defaultBackend ? { defaultBackend: probe.defaultBackend } : {}),
+    devices,
+    ...(probe.probeError ? { probeError: probe.probeError } : {}),
+    allowedRoots: daemon.allowedRoots,
+    ...(daemon.socketPath ? { socketPath: daemon.socketPath } : {}),
+    activeRuns: daemon.runs.activeCount,
+  };
+}
+
+async function startRun({ daemon }: HandlerContext, p: StartRunParams): Promise<RunResult> {
+  const prepared = await prepareRun(p, daemon.allowedRoots);
+  return { run: await daemon.runs.start(prepared) };
+}
+
+async function stopRun({ daemon }: HandlerContext, p: RunRef): Promise<RunResult> {
+  return { run: await daemon.runs.stop(p.runId) };
+}
+
+async function pauseRun({ daemon }: HandlerContext, p: RunRef): Promise<RunResult> {
+  return { run: await daemon.runs.pause(p.runId) };
+}
+
+async function resumeRun({ daemon }: HandlerContext, p: RunRef): Promise<RunResult> {
+  return { run: await daemon.runs.resume(p.runId) };
+}
+
+async function listRuns({ daemon }: HandlerContext): Promise<ListRunsResult> {
+  return { runs: daemon.runs.list() };
+}
+
+async function attach({ daemon, session }: HandlerContext, p: AttachParams): Promise<RunResult> {
+  return { run: await daemon.runs.attach(session, p.runId, p.fromSeq) };
+}
+
+async function detach({ daemon, session }: HandlerContext, p: RunRef): Promise<DetachResult> {
+  return { detached: daemon.runs.detach(session, p.runId) };
+}
+
+async function exportSubnet({ daemon, token }: HandlerContext, p: ExportSubnetParams): Promise<ExportSubnetResult> {
+  if ((p.arch === undefined) === (p.index === undefined)) {
+    throw new ResponseError<MantaErrorData>(MantaErrorCodes.InvalidParams, 'invalid params for manta/exportSubnet: give exactly one of params.arch and params.index', {
+      problems: [{ path: '/arch', rule: 'oneOf', message: 'give exactly one of params.arch and params.index' }],
+    });
+  }
+  const { runDir, configDir } = await daemon.runs.configOf(p.runId);
+  let outDir: string | undefined;
+  if (p.outDir !== undefined) {
+    if (!path.isAbsolute(p.outDir)) {
+      throw new ResponseError<MantaErrorData>(MantaErrorCodes.InvalidParams, `invalid params for manta/exportSubnet: params.outDir must be an absolute path (got ${JSON.stringify(p.outDir)})`);
+    }
+    outDir = path.normalize(p.outDir);
+    checkRequestPath(outDir, 'outDir', [runDir, configDir, ...daemon.allowedRoots]);
+  }
+  const task = { name: 'exportSubnet' as const, runDir, ...(p.arch ? { arch: p.arch } : {}), ...(p.index !== undefined ? { index: p.index } : {}), ...(outDir ? { outDir } : {}) };
+  return (await daemon.runTask(task, token)) as ExportSubnetResult;
+}
+
+async function measureLatencyTable({ daemon, token }: HandlerContext, p: MeasureLatencyTableParams): Promise<MeasureLatencyTableResult> {
+  if ((p.runId === undefined) === (p.configPath === undefined)) {
+    throw new ResponseError<MantaErrorData>(MantaErrorCodes.InvalidParams, 'invalid params for manta/measureLatencyTable: give exactly one of params.runId and params.configPath', {
+      problems: [{ path: '/runId', rule: 'oneOf', message: 'give exactly one of params.runId and params.configPath' }],
+    });
+  }
+  let submitted: unknown;
+  let configDir: string;
+  if (p.runId !== undefined) {
+    const found = await daemon.runs.configOf(p.runId);
+    submitted = found.config;
+    configDir = found.configDir;
+  } else {
+    const prepared = await prepareRun({ configPath: p.configPath }, daemon.allowedRoots);
+    submitted = prepared.submitted;
+    configDir = prepared.configDir;
+  }
+  const result = validateConfig(submitted);
+  if (!result.ok) throw new ResponseError<MantaErrorData>(MantaErrorCodes.InvalidConfig, `invalid config: ${result.problems.map((x) => x.message).join('; ')}`, { problems: result.problems });
+  const task = {
+    name: 'latencyTable' as const,
+    config: result.config,
+    configDir,
+    ...(p.backend ? { backend: p.backend } : {}),
+    refresh: p.refresh ?? false,
+    cacheDir: daemon.cacheDir,
+  };
+  return (await daemon.runTask(task, token)) as MeasureLatencyTableResult;
+}
+
+async function shutdown({ daemon }: HandlerContext): Promise<ShutdownResult> {
+  const interruptedRuns = daemon.runs.list().filter((r) => r.status === 'running').map((r) => r.runId);
+  // After the answer is written: stop the workers, close every connection, exit.
+  setImmediate(() => void daemon.shutdown());
+  return { interruptedRuns };
+}
+
+async function startSyntheticRun({ daemon }: HandlerContext, p: StartSyntheticRunParams): Promise<RunResult> {
+  if (!daemon.syntheticRuns) {
+    throw new ResponseError<MantaErrorData>(MantaErrorCodes.MethodNotFound, 'manta/startSyntheticRun is served only by a daemon started with --synthetic-runs');
+  }
+  return { run: await daemon.runs.startSynthetic(p) };
+}
+
+export const handlers: Record<RequestMethod, Handler> = {
+  [Methods.hello]: hello,
+  [Methods.hostInfo]: hostInfo,
+  [Methods.startRun]: startRun,
+  [Methods.stopRun]: stopRun,
+  [Methods.pauseRun]: pauseRun,
+  [Methods.resumeRun]: resumeRun,
+  [Methods.listRuns]: listRuns,
+  [Methods.attach]: attach,
+  [Methods.detach]: detach,
+  [Methods.exportSubnet]: exportSubnet,
+  [Methods.measureLatencyTable]: measureLatencyTable,
+  [Methods.shutdown]: shutdown,
+  [Methods.startSyntheticRun]: startSyntheticRun,
+};

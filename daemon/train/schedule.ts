@@ -1,0 +1,219 @@
+// The progressive-shrinking schedule: which choices each phase samples, how many steps it runs, and its learning
+// rate at every step. Pure functions of the config and the training-set size, so a resumed run recomputes the
+// same schedule and only needs its step counter.
+import type { ResolvedConfig } from '../../schemas';
+import type { PhaseName, SampleSpace } from '../protocol/events';
+import { TrainingConfigError } from './errors';
+
+type TrainingConfig = ResolvedConfig['training'];
+type SupernetConfig = ResolvedConfig['supernet'];
+type PhaseConfig = TrainingConfig['phases'][number];
+
+/** The dimensions a phase can restrict, with the config fields that hold their choices. */
+const DIMENSIONS = [
+  { key: 'kernel', choices: 'kernelChoices' },
+  { key: 'expand', choices: 'expandChoices' },
+  { key: 'depth', choices: 'depthChoices' },
+  { key: 'width', choices: 'widthChoices' },
+  { key: 'resolution', choices: 'resolutionChoices' },
+] as const;
+
+export interface PlannedPhase {
+  index: number;
+  phase: PhaseName;
+  epochs: number;
+  /** Peak learning rate. */
+  learningRate: number;
+  warmupEpochs: number;
+  /** The choice lists this phase samples from (ascending). */
+  sample: SampleSpace;
+  /** Every list holds only the supernet's largest choice: one subnet per step and no distillation. */
+  largestOnly: boolean;
+  /** The phase widens the expand or width choices, so channels are sorted by importance before it (OFA). */
+  reorganizeChannels: boolean;
+  /** First global step of the phase. */
+  startStep: number;
+  steps: number;
+  warmupSteps: number;
+}
+
+export interface Schedule {
+  /** Steps that make an epoch of the schedule (the data's batches per epoch, or fewer with a cap). */
+  stepsPerEpoch: number;
+  /** Whole batches in one pass over the training split: the data stream's epoch, which runs on across phases. */
+  batchesPerEpoch: number;
+  phases: PlannedPhase[];
+  totalSteps: number;
+}
+
+/** Where a global step falls: its phase, the step within the phase, and the data stream's position. */
+export interface StepPosition {
+  phaseIndex: number;
+  stepInPhase: number;
+  /** Epoch within the phase (for telemetry). */
+  epochInPhase: number;
+  /** Run-wide data epoch and batch within it: the batch stream runs on across phases and schedule epochs. */
+  dataEpoch: number;
+  dataBatch: number;
+}
+
+/**
+ * Batches per epoch: the whole batches of the training split (a last partial batch is dropped so that every step
+ * sees the same batch size), at least one, capped by `training.stepsPerEpoch`.
+ */
+export function stepsPerEpoch(trainCount: number, batchSize: number, cap?: number): number {
+  const whole = wholeBatches(trainCount, batchSize);
+  return cap === undefined ? whole : Math.max(1, Math.min(cap, whole));
+}
+
+/** Whole batches in the split, at least one (as the data module's batch stream counts with dropLast). */
+export function wholeBatches(trainCount: number, batchSize: number): number {
+  return Math.max(1, Math.floor(trainCount / batchSize));
+}
+
+/**
+ * Resolves each phase's choice lists. A 'largest' phase samples only the largest network, whatever came before.
+ * Otherwise a list the phase names is used (sorted; it must be a subset of the supernet's choices); a list left out
+ * is inherited from the previous phase, except for the dimension the phase is named after, which then opens to all
+ * of the supernet's choices (a phase `{ "phase": "kernel" }` makes the kernel elastic). The first phase's
+ * predecessor is the largest network.
+ */
+export function resolvePhaseSamples(training: TrainingConfig, supernet: SupernetConfig): SampleSpace[] {
+  const full = fullSpace(supernet);
+  const largest = largestSpace(full);
+  const out: SampleSpace[] = [];
+  let previous = largest;
+  training.phases.forEach((p, i) => {
+    const sample = { ...previous };
+    for (const { key, choices } of DIMENSIONS) {
+      const given = p[key];
+      if (p.phase === 'largest') sample[key] = given ? checkedSubset(given, full[key], i, key, choices) : largest[key];
+      else if (given) sample[key] = checkedSubset(given, full[key], i, key, choices);
+      else if (p.phase === key) sample[key] = full[key];
+    }
+    out.push(sample);
+    previous = sample;
+  });
+  return out;
+}
+
+/** The whole schedule for a training split of `trainCount` examples. */
+export function planSchedule(training: TrainingConfig, supernet: SupernetConfig, trainCount: number): Schedule {
+  const spe = stepsPerEpoch(trainCount, training.batchSize, training.stepsPerEpoch);
+  const samples = resolvePhaseSamples(training, supernet);
+  const largest = largestSpace(fullSpace(supernet));
+  const phases: PlannedPhase[] = [];
+  let start = 0;
+  let previous = largest;
+  training.phases.forEach((p: PhaseConfig, index) => {
+    const steps = Math.max(1, Math.round(p.epochs * spe));
+    const warmupSteps = Math.round(p.warmupEpochs * spe);
+    if (p.warmupEpochs > 0 && warmupSteps >= steps) {
+      throw new TrainingConfigError(
+        `training.phases[${index}].warmupEpochs (${p.warmupEpochs}) must be shorter than its epochs (${p.epochs}); lower it or add epochs`,
+      );
+    }
+    const sample = samples[index];
+    phases.push({
+      index,
+      phase: p.phase,
+      epochs: p.epochs,
+      learningRate: p.learningRate,
+      warmupEpochs: p.warmupEpochs,
+      sample,
+      largestOnly: DIMENSIONS.every(({ key }) => sample[key].length === 1 && sample[key][0] === largest[key][0]),
+      reorganizeChannels: widens(sample.expand, previous.expand) || widens(sample.width, previous.width),
+      startStep: start,
+      steps,
+      warmupSteps,
+    });
+    start += steps;
+    previous = sample;
+  });
+  return { stepsPerEpoch: spe, batchesPerEpoch: wholeBatches(trainCount, training.batchSize), phases, totalSteps: start };
+}
+
+/** Learning rate of a phase's step: linear warm-up to the peak (OFA: (s+1)/W), then a cosine to zero. */
+export function learningRateAt(phase: PlannedPhase, stepInPhase: number): number {
+  const s = Math.min(Math.max(stepInPhase, 0), phase.steps - 1);
+  if (s < phase.warmupSteps) return (phase.learningRate * (s + 1)) / phase.warmupSteps;
+  const t = (s - phase.warmupSteps) / (phase.steps - phase.warmupSteps);
+  return 0.5 * phase.learningRate * (1 + Math.cos(Math.PI * t));
+}
+
+/** The phase and data position of a global step (`step` in [0, totalSteps)). */
+export function locateStep(schedule: Schedule, step: number): StepPosition {
+  if (!Number.isInteger(step) || step < 0 || step >= schedule.totalSteps) {
+    throw new RangeError(`step ${step} is outside the schedule's ${schedule.totalSteps} steps`);
+  }
+  let phaseIndex = 0;
+  while (step >= schedule.phases[phaseIndex].startStep + schedule.phases[phaseIndex].steps) phaseIndex++;
+  const stepInPhase = step - schedule.phases[phaseIndex].startStep;
+  const bpe = schedule.batchesPerEpoch;
+  return {
+    phaseIndex,
+    stepInPhase,
+    epochInPhase: Math.floor(stepInPhase / schedule.stepsPerEpoch),
+    dataEpoch: Math.floor(step / bpe),
+    dataBatch: step % bpe,
+  };
+}
+
+/**
+ * OFA's progressive-shrinking sequence for a supernet's choices: largest → kernel → depth (the two largest depths,
+ * then all) → expand (the two largest ratios, then all), with OFA's relative epochs and learning rates scaled to
+ * `epochs` for the elastic-kernel phase. Stages that would repeat the previous one (a dimension with fewer than three
+ * choices) are left out. For configs and examples that want the standard sequence.
+ */
+export function defaultPhases(supernet: SupernetConfig, epochs = 1): PhaseConfig[] {
+  const top2 = (xs: number[]): number[] => [...xs].sort((a, b) => a - b).slice(-2);
+  const scaled = (f: number): number => Math.max(epochs * f, 1e-3);
+  const phases: PhaseConfig[] = [
+    { phase: 'largest', epochs: scaled(1), learningRate: 0.05, warmupEpochs: 0 },
+    { phase: 'kernel', epochs: scaled(1), learningRate: 0.03, warmupEpochs: 0 },
+  ];
+  const depths = [...supernet.depthChoices].sort((a, b) => a - b);
+  if (depths.length > 2) phases.push({ phase: 'depth', epochs: scaled(0.25), learningRate: 0.0025, warmupEpochs: 0, depth: top2(depths) });
+  if (depths.length > 1) phases.push({ phase: 'depth', epochs: scaled(1), learningRate: 0.0075, warmupEpochs: 0, depth: depths });
+  const expands = [...supernet.expandChoices].sort((a, b) => a - b);
+  if (expands.length > 2) phases.push({ phase: 'expand', epochs: scaled(0.25), learningRate: 0.0025, warmupEpochs: 0, expand: top2(expands) });
+  if (expands.length > 1) phases.push({ phase: 'expand', epochs: scaled(1), learningRate: 0.0075, warmupEpochs: 0, expand: expands });
+  return phases;
+}
+
+function fullSpace(supernet: SupernetConfig): SampleSpace {
+  const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
+  return {
+    kernel: sorted(supernet.kernelChoices),
+    expand: sorted(supernet.expandChoices),
+    depth: sorted(supernet.depthChoices),
+    width: sorted(supernet.widthChoices),
+    resolution: sorted(supernet.resolutionChoices),
+  };
+}
+
+function largestSpace(full: SampleSpace): SampleSpace {
+  const last = (xs: number[]): number[] => [xs[xs.length - 1]];
+  return {
+    kernel: last(full.kernel),
+    expand: last(full.expand),
+    depth: last(full.depth),
+    width: last(full.width),
+    resolution: last(full.resolution),
+  };
+}
+
+function checkedSubset(given: number[], allowed: number[], phase: number, key: string, choicesField: string): number[] {
+  for (const v of given) {
+    if (!allowed.includes(v)) {
+      throw new TrainingConfigError(
+        `training.phases[${phase}].${key} has ${v}, which is not in supernet.${choicesField} [${allowed.join(', ')}]; use a subset of it`,
+      );
+    }
+  }
+  return [...given].sort((a, b) => a - b);
+}
+
+function widens(next: number[], previous: number[]): boolean {
+  return next.some((v) => !previous.includes(v));
+}

@@ -1,0 +1,48 @@
+// What a trainer's checkpoint holds: plain data plus named float32 tensors. Enough to continue a run to the same
+// final weights as if it had never stopped.
+import type { RngState } from '../engine/rng';
+import type { PhaseName } from '../protocol/events';
+
+export interface TensorRecord {
+  shape: number[];
+  data: Float32Array;
+}
+
+/** Accuracy and loss of one subnet measured after a phase (batch norm recalibrated, validation split). */
+export interface SubnetScore {
+  accuracy: number;
+  loss: number;
+}
+
+export interface PhaseResult {
+  index: number;
+  phase: PhaseName;
+  largest: SubnetScore;
+  smallest: SubnetScore;
+}
+
+export interface TrainerState {
+  format: 1;
+  seed: number;
+  /** Fingerprint of everything that shapes the schedule and the weights; a checkpoint resumes only a matching run. */
+  configKey: string;
+  /** Updates done; the next step to run. */
+  step: number;
+  totalSteps: number;
+  /** Last phase whose start (channel sorting, optimizer reset, `phase` event) has run; -1 before the first. */
+  preparedPhase: number;
+  /** Phases whose closing evaluation is done. */
+  evaluatedPhases: number;
+  /**
+   * Every random stream of training is derived from (seed, step, index) or (seed, epoch), so the step counter is the
+   * position of those streams; stateful generators, if any, are saved here by name.
+   */
+  rngs: Record<string, RngState>;
+  results: PhaseResult[];
+  tensors: {
+    /** Supernet weights by variable name, running batch-norm statistics included. */
+    weights: Record<string, TensorRecord>;
+    /** Optimizer slots (momentum buffers) by variable name. */
+    slots: Record<string, TensorRecord>;
+  };
+}

@@ -1,0 +1,395 @@
+// The progressive-shrinking trainer: one `step()` is one update of the supernet — sample K subnets (seeded from
+// (seed, step, index)), forward and backward each on the same batch with label-smoothed cross-entropy plus
+// distillation from the largest subnet, accumulate their gradients, reduce them across workers when there are
+// several, then one SGD update. Its whole state is a checkpoint; a resumed trainer continues to the same weights.
+import { createHash } from 'node:crypto';
+import { tf } from '../engine';
+import { Rng } from '../engine/rng';
+import type { ResolvedConfig } from '../../schemas';
+import type { Arch } from '../ofa/arch';
+import type { Task } from '../ofa/task';
+import { openBatchStream, type Batch, type BatchStream, type Dataset } from '../data';
+import type { Emit } from '../protocol/events';
+import { CheckpointError } from './errors';
+import { batchTensors, evaluateSubnet, resizeTo } from './evaluate';
+import { planGradientBuckets, GradientAccumulator, reduceGradients, type GradientBucketLayout, type GradientReducer } from './gradients';
+import { Sgd, type ParamInfo } from './optimizer';
+import { learningRateAt, locateStep, planSchedule, type PlannedPhase, type Schedule } from './schedule';
+import type { PhaseResult, SubnetScore, TensorRecord, TrainerState } from './state';
+
+/** Sub-streams of the run seed (Rng.derive(seed, STREAM, …)), so no two uses of randomness share one. */
+const STREAM = { subnet: 1, dropout: 2, teacher: 3, data: 4 } as const;
+
+export interface TrainerOptions {
+  /** Telemetry: `phase`, `step` (sampled), `subnet.sampled` (with the sampled steps), `evaluation`, `log`. */
+  emit?: Emit;
+  /** Exchanges gradient buckets between workers; left out (one worker) the gradients are used as they are. */
+  reducer?: GradientReducer;
+  /** Floats per gradient bucket given to the reducer. */
+  bucketFloats?: number;
+  /** This worker's index, for `step` events. */
+  worker?: number;
+  /** Batch preparation: 'worker' (default, a worker thread) or 'sync' (the calling thread); both give the same batches. */
+  prefetch?: 'worker' | 'sync';
+  /**
+   * Least time between two `step` events (default 1000 ms); the first and the last step of each phase always report.
+   * Between reports nothing is read back from the backend and no event is built.
+   */
+  stepEventIntervalMs?: number;
+}
+
+/** What one step did, for callers that drive the loop (tests, benchmarks). */
+export interface StepReport {
+  step: number;
+  phaseIndex: number;
+  learningRate: number;
+  archs: Arch[];
+  /** Whether a `step` event went out for this step. */
+  reported: boolean;
+}
+
+export class Trainer {
+  readonly schedule: Schedule;
+  private readonly seed: number;
+  private readonly configKey: string;
+  private readonly params: ParamInfo[];
+  /** tfjs variable name → stable key. */
+  private readonly keyOf: Map<string, string>;
+  private readonly sgd: Sgd;
+  private readonly layout: GradientBucketLayout | undefined;
+  private readonly emit: Emit;
+  private stream: BatchStream | undefined;
+  private current = 0;
+  private preparedPhase = -1;
+  private evaluatedPhases = 0;
+  private results: PhaseResult[] = [];
+  private telemetry: { since: number; steps: number; images: number; loss: tf.Scalar | undefined; accuracy: number[] };
+  private lastEventAt = -Infinity;
+
+  constructor(
+    private readonly config: ResolvedConfig,
+    private readonly task: Task,
+    private readonly dataset: Dataset,
+    private readonly options: TrainerOptions = {},
+  ) {
+    this.seed = config.seed;
+    this.schedule = planSchedule(config.training, config.supernet, dataset.train.count);
+    this.configKey = configFingerprint(config);
+    const supernet = task.supernet;
+    const decay = new Set(supernet.decayVariables);
+    this.params = supernet.variables.map((variable) => ({ key: stableKey(variable.name), variable, decay: decay.has(variable) }));
+    this.keyOf = new Map(this.params.map((p) => [p.variable.name, p.key]));
+    const t = config.training;
+    this.sgd = new Sgd({ momentum: t.momentum, nesterov: t.nesterov, weightDecay: t.weightDecay });
+    this.layout = options.reducer
+      ? planGradientBuckets(this.params.map((p) => ({ name: p.key, shape: p.variable.shape })), options.bucketFloats)
+      : undefined;
+    this.emit = options.emit ?? (() => undefined);
+    this.telemetry = { since: performance.now(), steps: 0, images: 0, loss: undefined, accuracy: [] };
+  }
+
+  /** A trainer continuing from `state` (same config, task and dataset as the run that wrote it). */
+  static resume(state: TrainerState, config: ResolvedConfig, task: Task, dataset: Dataset, options: TrainerOptions = {}): Trainer {
+    const trainer = new Trainer(config, task, dataset, options);
+    trainer.restore(state);
+    return trainer;
+  }
+
+  /** Updates done so far: the index of the next step. */
+  get stepIndex(): number {
+    return this.current;
+  }
+
+  get totalSteps(): number {
+    return this.schedule.totalSteps;
+  }
+
+  get done(): boolean {
+    return this.current >= this.schedule.totalSteps;
+  }
+
+  /** Per-phase measurements so far. */
+  get phaseResults(): readonly PhaseResult[] {
+    return this.results;
+  }
+
+  /** The phase whose closing evaluation is due (all its steps done, not yet evaluated), if any. */
+  evaluationDue(): number | undefined {
+    const p = this.schedule.phases[this.evaluatedPhases];
+    return p && this.current >= p.startStep + p.steps ? p.index : undefined;
+  }
+
+  /** One update of the supernet. */
+  async step(): Promise<StepReport> {
+    if (this.done) throw new Error(`Trainer.step: all ${this.schedule.totalSteps} steps are done`);
+    const step = this.current;
+    const pos = locateStep(this.schedule, step);
+    const phase = this.schedule.phases[pos.phaseIndex];
+    if (this.preparedPhase < phase.index) this.beginPhase(phase);
+    const batch = await this.nextBatch(pos.dataEpoch, pos.dataBatch);
+    const lr = learningRateAt(phase, pos.stepInPhase);
+    const now = performance.now();
+    const last = pos.stepInPhase === phase.steps - 1;
+    const report = pos.stepInPhase === 0 || last || now - this.lastEventAt >= (this.options.stepEventIntervalMs ?? 1000);
+
+    const subnets = this.sampleSubnets(step, phase);
+    const { x, y } = batchTensors(batch, this.dataset.train);
+    const inputs = new Map<number, tf.Tensor4D>();
+    const inputAt = (r: number): tf.Tensor4D => {
+      let t = inputs.get(r);
+      if (!t) inputs.set(r, (t = tf.tidy(() => resizeTo(x, r))));
+      return t;
+    };
+    const supernet = this.task.supernet;
+    const kd = !phase.largestOnly && this.config.training.kdRatio > 0;
+    const lossOptions = { labelSmoothing: this.config.training.labelSmoothing, kdRatio: kd ? this.config.training.kdRatio : 0 };
+    let teacher: tf.Tensor2D | undefined;
+    const accumulator = new GradientAccumulator();
+    let grads: Map<string, tf.Tensor> | undefined;
+    let lossTotal: tf.Scalar | undefined;
+    try {
+      if (kd) {
+        // OFA's teacher runs in training mode without gradients: batch statistics (running statistics are only set
+        // by recalibration here), dropout from its own seed stream. Once per step, shared by the K subnets.
+        const largest = this.task.space.largest();
+        const seed = Rng.derive(this.seed, STREAM.teacher, step).nextUint32();
+        teacher = tf.tidy(() => supernet.forward(inputAt(largest.r), largest, { training: true, seed }));
+      }
+      for (const s of subnets) {
+        const input = inputAt(s.arch.r);
+        const { value, grads: g } = tf.variableGrads(() => {
+          const out = supernet.forward(input, s.arch, { training: true, seed: s.dropoutSeed });
+          if (report) {
+            const m = this.task.metric(out, y);
+            if (m.name === 'accuracy') this.telemetry.accuracy.push(m.value);
+          }
+          return this.task.loss(out, y, teacher, lossOptions);
+        }, supernet.variables as tf.Variable[]);
+        accumulator.add(g);
+        if (lossTotal) {
+          const sum = tf.add(lossTotal, value) as tf.Scalar;
+          tf.dispose([lossTotal, value]);
+          lossTotal = sum;
+        } else lossTotal = value;
+      }
+      grads = this.byKey(accumulator.take());
+      if (this.options.reducer && this.layout) grads = await reduceGradients(grads, this.layout, this.options.reducer);
+      this.sgd.apply(this.params, grads, lr);
+      if (lossTotal) this.addLoss(lossTotal, subnets.length);
+      lossTotal = undefined;
+    } finally {
+      lossTotal?.dispose();
+      accumulator.dispose();
+      if (grads) for (const g of grads.values()) g.dispose();
+      teacher?.dispose();
+      for (const t of inputs.values()) if (t !== x) t.dispose();
+      tf.dispose([x, y]);
+    }
+    this.current = step + 1;
+    this.telemetry.steps++;
+    this.telemetry.images += batch.size;
+    if (report) this.report(step, pos.epochInPhase, phase, lr, subnets);
+    return { step, phaseIndex: phase.index, learningRate: lr, archs: subnets.map((s) => s.arch), reported: report };
+  }
+
+  /** Recalibrates and measures the largest and the smallest subnet of phase `index`'s space; emits `evaluation`. */
+  async evaluatePhase(index: number): Promise<PhaseResult> {
+    const phase = this.schedule.phases[index];
+    const t = this.config.training;
+    const space = this.task.space;
+    const measure = async (label: 'largest' | 'smallest', arch: Arch): Promise<SubnetScore> => {
+      const r = await evaluateSubnet(this.task, arch, this.dataset, {
+        split: 'validation',
+        calibrationSize: t.bnCalibrationSize,
+        batchSize: t.batchSize,
+        limit: t.evaluationSize,
+      });
+      const event = { phaseIndex: index, step: this.current, subnet: label, arch, split: 'validation' as const };
+      this.emit('evaluation', { ...event, accuracy: r.accuracy, loss: r.loss });
+      return { accuracy: r.accuracy, loss: r.loss };
+    };
+    const largestArch = space.largest(phase.sample);
+    const smallestArch = space.smallest(phase.sample);
+    const largest = await measure('largest', largestArch);
+    let smallest: SubnetScore;
+    if (space.key(smallestArch) === space.key(largestArch)) {
+      // One network (a largest-only phase): measured once, reported under both names.
+      smallest = largest;
+      this.emit('evaluation', { phaseIndex: index, step: this.current, subnet: 'smallest', arch: smallestArch, split: 'validation', ...largest });
+    } else smallest = await measure('smallest', smallestArch);
+    const result: PhaseResult = { index, phase: phase.phase, largest, smallest };
+    this.results = [...this.results.filter((r) => r.index !== index), result].sort((a, b) => a.index - b.index);
+    this.evaluatedPhases = Math.max(this.evaluatedPhases, index + 1);
+    return result;
+  }
+
+  /** The trainer's whole state between two steps (weights and optimizer slots copied out). */
+  checkpoint(): TrainerState {
+    const weights: Record<string, TensorRecord> = {};
+    const tensors = this.task.supernet.getWeights();
+    try {
+      for (const [name, t] of Object.entries(tensors)) weights[name] = { shape: [...t.shape], data: (t.dataSync() as Float32Array).slice() };
+    } finally {
+      tf.dispose(Object.values(tensors));
+    }
+    return {
+      format: 1,
+      seed: this.seed,
+      configKey: this.configKey,
+      step: this.current,
+      totalSteps: this.schedule.totalSteps,
+      preparedPhase: this.preparedPhase,
+      evaluatedPhases: this.evaluatedPhases,
+      rngs: {},
+      results: this.results.map((r) => ({ ...r, largest: { ...r.largest }, smallest: { ...r.smallest } })),
+      tensors: { weights, slots: this.sgd.state() },
+    };
+  }
+
+  /** Loads a checkpoint into this trainer (before its first step). */
+  restore(state: TrainerState): void {
+    if (state.format !== 1) throw new CheckpointError(`checkpoint format ${String(state.format)} is not supported; start a new run`);
+    if (state.configKey !== this.configKey || state.totalSteps !== this.schedule.totalSteps) {
+      throw new CheckpointError('the checkpoint was written by a run with another config or dataset; resume it with that config, or start a new run');
+    }
+    if (!Number.isInteger(state.step) || state.step < 0 || state.step > this.schedule.totalSteps) {
+      throw new CheckpointError(`the checkpoint's step ${state.step} is outside this run's ${this.schedule.totalSteps} steps`);
+    }
+    const weights: Record<string, tf.Tensor> = {};
+    try {
+      for (const [name, r] of Object.entries(state.tensors.weights)) weights[name] = tf.tensor(r.data, r.shape, 'float32');
+      this.task.supernet.setWeights(weights);
+    } finally {
+      tf.dispose(Object.values(weights));
+    }
+    const keys = new Set(this.params.map((p) => p.key));
+    for (const name of Object.keys(state.tensors.slots)) {
+      if (!keys.has(name)) throw new CheckpointError(`the checkpoint has optimizer state for '${name}', which this supernet lacks; start a new run`);
+    }
+    this.sgd.load(state.tensors.slots);
+    this.current = state.step;
+    this.preparedPhase = state.preparedPhase;
+    this.evaluatedPhases = state.evaluatedPhases;
+    this.results = state.results.map((r) => ({ ...r }));
+    this.emit('log', { level: 'info', message: `resumed at step ${state.step} of ${this.schedule.totalSteps}` });
+  }
+
+  /** Stops the batch worker and frees the optimizer's tensors. The supernet stays the task's. */
+  async close(): Promise<void> {
+    this.telemetry.loss?.dispose();
+    this.telemetry.loss = undefined;
+    this.sgd.dispose();
+    await this.stream?.close();
+    this.stream = undefined;
+  }
+
+  /** Channel sorting before a phase that widens the expand ratios (OFA), a fresh optimizer, and the `phase` event. */
+  private beginPhase(phase: PlannedPhase): void {
+    if (phase.reorganizeChannels) {
+      // OFA's expand stage: 0 when two ratios are sampled, 1 with three, … (re_organize_middle_weights).
+      const stage = Math.max(0, phase.sample.expand.length - 2);
+      this.task.supernet.reorganizeChannels(stage);
+      this.emit('log', { level: 'info', message: `phase ${phase.index} (${phase.phase}): channels sorted by importance (expand stage ${stage})` });
+    }
+    // Each OFA stage starts with a new optimizer; it also keeps momentum consistent with the permuted channels.
+    this.sgd.reset();
+    this.preparedPhase = phase.index;
+    this.emit('phase', {
+      index: phase.index,
+      phase: phase.phase,
+      epochs: phase.epochs,
+      stepsPerEpoch: this.schedule.stepsPerEpoch,
+      learningRate: phase.learningRate,
+      sample: phase.sample,
+    });
+  }
+
+  private sampleSubnets(step: number, phase: PlannedPhase): { arch: Arch; seed: number; dropoutSeed: number }[] {
+    const k = phase.largestOnly ? 1 : this.config.training.subnetsPerStep;
+    const space = this.task.space;
+    return Array.from({ length: k }, (_, index) => {
+      const seed = Rng.derive(this.seed, STREAM.subnet, step, index).nextUint32();
+      const arch = phase.largestOnly ? space.largest(phase.sample) : space.sample(new Rng(seed), phase.sample);
+      return { arch, seed, dropoutSeed: Rng.derive(this.seed, STREAM.dropout, step, index).nextUint32() };
+    });
+  }
+
+  private async nextBatch(epoch: number, batch: number): Promise<Batch> {
+    const at = this.stream?.position();
+    if (!this.stream || at?.epoch !== epoch || at.batch !== batch) {
+      await this.stream?.close();
+      this.stream = openBatchStream(this.dataset.train, {
+        batchSize: this.config.training.batchSize,
+        seed: Rng.derive(this.seed, STREAM.data).nextUint32(),
+        augmentation: this.dataset.augmentation,
+        epoch,
+        startBatch: batch,
+        prefetch: this.options.prefetch,
+      });
+    }
+    return this.stream.next();
+  }
+
+  private byKey(grads: Map<string, tf.Tensor>): Map<string, tf.Tensor> {
+    const out = new Map<string, tf.Tensor>();
+    for (const [name, g] of grads) out.set(this.keyOf.get(name) ?? name, g);
+    return out;
+  }
+
+  /** Adds the step's mean loss to the running sum on the backend (no read-back until a report). */
+  private addLoss(lossTotal: tf.Scalar, subnets: number): void {
+    const previous = this.telemetry.loss;
+    this.telemetry.loss = tf.tidy(() => {
+      const mean = tf.div(lossTotal, subnets) as tf.Scalar;
+      return previous ? (tf.add(previous, mean) as tf.Scalar) : mean;
+    });
+    previous?.dispose();
+    lossTotal.dispose();
+  }
+
+  private report(step: number, epoch: number, phase: PlannedPhase, lr: number, subnets: { arch: Arch; seed: number }[]): void {
+    const t = this.telemetry;
+    const now = performance.now();
+    const loss = t.loss ? t.loss.dataSync()[0] / t.steps : Number.NaN;
+    const accuracy = t.accuracy.length > 0 ? t.accuracy.reduce((a, b) => a + b, 0) / t.accuracy.length : undefined;
+    const seconds = Math.max(1e-9, (now - t.since) / 1000);
+    this.emit('step', {
+      phaseIndex: phase.index,
+      epoch,
+      step,
+      totalSteps: this.schedule.totalSteps,
+      loss,
+      ...(accuracy === undefined ? {} : { accuracy }),
+      learningRate: lr,
+      imagesPerSec: t.images / seconds,
+      worker: this.options.worker ?? 0,
+    });
+    subnets.forEach((s, index) => this.emit('subnet.sampled', { step, index, seed: s.seed, arch: s.arch }));
+    t.loss?.dispose();
+    this.telemetry = { since: now, steps: 0, images: 0, loss: undefined, accuracy: [] };
+    this.lastEventAt = now;
+  }
+}
+
+/** The stable name of a supernet variable: its tfjs name without the process-unique scope. */
+function stableKey(tfName: string): string {
+  const slash = tfName.indexOf('/');
+  return slash < 0 ? tfName : tfName.slice(slash + 1);
+}
+
+/** A fingerprint of everything that shapes the schedule and the weights (not where or how often checkpoints go). */
+export function configFingerprint(config: ResolvedConfig): string {
+  const { checkpointEverySteps: _every, keepCheckpoints: _keep, ...training } = config.training;
+  const relevant = { seed: config.seed, task: config.task, data: config.data, supernet: config.supernet, training };
+  return createHash('sha256').update(stableJson(relevant)).digest('hex').slice(0, 32);
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -1,0 +1,296 @@
+// The MANTA: commands, as a table of small named factories. A command that needs a config or a run finds one (the
+// argument from a tree or CodeLens, the active editor, or a pick) and says so when there is none, instead of
+// failing; one that needs the daemon connects first and reports a failed connection itself.
+import * as vscode from 'vscode';
+import { basename, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import {
+  ExportSubnetRequest,
+  MantaErrorCodes,
+  PauseRunRequest,
+  ResumeRunRequest,
+  StartRunRequest,
+  StopRunRequest,
+  type RunStatus,
+  type RunSummary,
+  type TelemetryEvent,
+} from '../daemon/protocol';
+import { DaemonRequestError } from './hosts/connection';
+import { CONFIG_GLOB, isConfigDocument } from './language-client';
+import { NotConnectedError, type Ctx } from './ctx';
+import { newConfigSnippet } from './scaffold';
+import type { RunRef } from './views/tree-model';
+import { MonitorPanel } from './panels/monitor-panel';
+import { VisualizerPanel } from './panels/visualizer-panel';
+
+type Handler = (...args: unknown[]) => unknown;
+type CommandFactory = (ctx: Ctx) => Handler;
+
+const isRunRef = (v: unknown): v is RunRef =>
+  typeof v === 'object' && v !== null && typeof (v as RunRef).hostId === 'string' && typeof (v as RunRef).runId === 'string';
+
+/** The config a command acts on: an explicit URI, the active *.manta.json, or one picked from the workspace. */
+async function resolveConfig(arg: unknown): Promise<vscode.Uri | undefined> {
+  if (arg instanceof vscode.Uri) return arg;
+  if (typeof arg === 'string' && arg.includes(':')) return vscode.Uri.parse(arg);
+  const active = vscode.window.activeTextEditor?.document;
+  if (active && isConfigDocument(active)) return active.uri;
+  const found = await vscode.workspace.findFiles(CONFIG_GLOB, '**/node_modules/**', 50);
+  if (found.length === 0) {
+    const pick = await vscode.window.showInformationMessage('MANTA: there is no *.manta.json search config in this workspace.', 'New Search Config');
+    if (pick) await vscode.commands.executeCommand('manta.newConfig');
+    return undefined;
+  }
+  if (found.length === 1) return found[0];
+  const item = await vscode.window.showQuickPick(
+    found.map((uri) => ({ label: basename(uri.fsPath), description: vscode.workspace.asRelativePath(uri), uri })),
+    { placeHolder: 'Which search config?' },
+  );
+  return item?.uri;
+}
+
+/** A run in one of `statuses` — from the argument, the only candidate, or a pick; says so when there is none. */
+async function resolveRun(ctx: Ctx, arg: unknown, statuses: readonly RunStatus[] | 'any', what: string): Promise<(RunRef & { run: RunSummary }) | undefined> {
+  if (isRunRef(arg)) {
+    const run = ctx.host(arg.hostId)?.run(arg.runId);
+    if (run) return { ...arg, run };
+  }
+  // Runs live in the daemon: connect (quietly, when possible) so that the list is current.
+  for (const h of ctx.hosts) if (!h.isConnected) await ctx.connected(h).catch(() => undefined);
+  const candidates = ctx.hosts.flatMap((h) =>
+    h.snapshot().runs.filter((r) => statuses === 'any' || statuses.includes(r.status)).map((run) => ({ hostId: h.id, runId: run.runId, run, host: h.label })),
+  );
+  if (candidates.length === 0) {
+    const known = ctx.hosts.some((h) => h.isConnected);
+    void vscode.window.showInformationMessage(
+      known ? `MANTA: there is no run ${what}.` : `MANTA: no daemon is connected, so there is no run ${what}.`,
+    );
+    return undefined;
+  }
+  if (candidates.length === 1) return candidates[0];
+  const item = await vscode.window.showQuickPick(
+    candidates.map((c) => ({
+      label: c.run.name,
+      description: `${c.run.status} · ${new Date(c.run.createdAt).toLocaleString()}`,
+      detail: `${c.host} · ${c.run.runId}`,
+      c,
+    })),
+    { placeHolder: `Which run ${what}?` },
+  );
+  return item?.c;
+}
+
+function explainRequestError(e: unknown, doing: string): void {
+  if (e instanceof NotConnectedError) return; // already shown, with Retry and Show Log
+  if (e instanceof DaemonRequestError) {
+    const problems = e.data?.problems ?? [];
+    if (e.code === MantaErrorCodes.InvalidConfig && problems.length > 0) {
+      const first = problems[0];
+      void vscode.window
+        .showErrorMessage(
+          `MANTA: the config has ${problems.length} problem${problems.length === 1 ? '' : 's'}, e.g. ${first.path || '(root)'}: ${first.message}`,
+          'Show Problems',
+        )
+        .then((pick) => pick && vscode.commands.executeCommand('workbench.actions.view.problems'));
+      return;
+    }
+    void vscode.window.showErrorMessage(`MANTA: ${doing} failed: ${e.message}`);
+    return;
+  }
+  void vscode.window.showErrorMessage(`MANTA: ${doing} failed: ${(e as Error).message ?? String(e)}`);
+}
+
+const startSearch: CommandFactory = (ctx) => async (arg) => {
+  const uri = await resolveConfig(arg);
+  if (!uri) return undefined;
+  const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+  if (doc?.isDirty) await doc.save();
+  if (uri.scheme !== 'file') {
+    void vscode.window.showWarningMessage('MANTA: save the config to a file first; the daemon reads it from disk.');
+    return undefined;
+  }
+  try {
+    const host = await ctx.connected();
+    const { run } = await host.request(StartRunRequest, { configPath: uri.fsPath });
+    host.noteRun(run);
+    ctx.log.info(`started run ${run.runId} (${run.runDir})`);
+    ctx.openMonitor({ hostId: host.id, runId: run.runId });
+    return run.runId;
+  } catch (e) {
+    explainRequestError(e, 'Start Search');
+    return undefined;
+  }
+};
+
+function runAction(
+  statuses: readonly RunStatus[] | 'any',
+  what: string,
+  doing: string,
+  act: (ctx: Ctx, ref: RunRef & { run: RunSummary }) => Promise<unknown>,
+): CommandFactory {
+  return (ctx) => async (arg) => {
+    const ref = await resolveRun(ctx, arg, statuses, what);
+    if (!ref) return undefined;
+    try {
+      return await act(ctx, ref);
+    } catch (e) {
+      explainRequestError(e, doing);
+      return undefined;
+    }
+  };
+}
+
+const stopSearch = runAction(['running', 'paused', 'interrupted'], 'to stop', 'Stop Search', async (ctx, ref) => {
+  const host = await ctx.connected(ctx.host(ref.hostId));
+  host.noteRun((await host.request(StopRunRequest, { runId: ref.runId })).run);
+});
+
+const pauseSearch = runAction(['running'], 'to pause', 'Pause', async (ctx, ref) => {
+  const host = await ctx.connected(ctx.host(ref.hostId));
+  host.noteRun((await host.request(PauseRunRequest, { runId: ref.runId })).run);
+});
+
+const resumeSearch = runAction(['paused', 'interrupted'], 'to resume', 'Resume', async (ctx, ref) => {
+  const host = await ctx.connected(ctx.host(ref.hostId));
+  host.noteRun((await host.request(ResumeRunRequest, { runId: ref.runId })).run);
+});
+
+/** Pause when running, resume when paused: one key for both. */
+const pauseOrResume: CommandFactory = (ctx) => async (arg) => {
+  const ref = await resolveRun(ctx, arg, ['running', 'paused', 'interrupted'], 'to pause or resume');
+  if (!ref) return undefined;
+  return vscode.commands.executeCommand(ref.run.status === 'running' ? 'manta.pauseSearch' : 'manta.resumeSearch', { hostId: ref.hostId, runId: ref.runId });
+};
+
+const openMonitor = runAction('any', 'to monitor', 'Open Training Monitor', async (ctx, ref) => {
+  ctx.openMonitor(ref);
+});
+
+const compareRun = runAction('any', 'to compare', 'Compare Runs', async (ctx, ref) => {
+  ctx.openMonitor(ref, true);
+});
+
+const showSupernet: CommandFactory = (ctx) => async (arg) => {
+  if (isRunRef(arg)) {
+    const run = ctx.host(arg.hostId)?.run(arg.runId);
+    if (run) {
+      VisualizerPanel.show(ctx, { kind: 'run', ref: arg, runDir: run.runDir, name: run.name });
+      return undefined;
+    }
+  }
+  const active = vscode.window.activeTextEditor?.document;
+  if (typeof arg === 'string' || arg instanceof vscode.Uri || (active && isConfigDocument(active))) {
+    const uri = await resolveConfig(arg);
+    if (uri) VisualizerPanel.show(ctx, { kind: 'config', uri: uri.toString() });
+    return undefined;
+  }
+  // No config at hand: a run's supernet, else any config of the workspace.
+  const monitored = MonitorPanel.open?.runRefs[0];
+  if (monitored) return vscode.commands.executeCommand('manta.showSupernet', monitored);
+  const uri = await resolveConfig(undefined);
+  if (uri) VisualizerPanel.show(ctx, { kind: 'config', uri: uri.toString() });
+  return undefined;
+};
+
+const newConfig: CommandFactory = () => async () => {
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+  let name = 'my-search';
+  for (let i = 2; folder && existsSync(join(folder.fsPath, `${name}.manta.json`)); i++) name = `my-search-${i}`;
+  const target = folder ? vscode.Uri.joinPath(folder, `${name}.manta.json`) : vscode.Uri.parse(`untitled:${name}.manta.json`);
+  if (folder) await vscode.workspace.fs.writeFile(target, new Uint8Array());
+  const doc = await vscode.workspace.openTextDocument(target);
+  const editor = await vscode.window.showTextDocument(doc);
+  await editor.insertSnippet(new vscode.SnippetString(newConfigSnippet(name)), new vscode.Position(0, 0));
+  return target;
+};
+
+/** The Pareto front of a run, from its events (the last `pareto` event, preferring a measured one). */
+function frontOf(events: readonly TelemetryEvent[]): Extract<TelemetryEvent, { kind: 'pareto' }>['data'] | undefined {
+  let found: Extract<TelemetryEvent, { kind: 'pareto' }>['data'] | undefined;
+  for (const e of events) if (e.kind === 'pareto' && (!found || e.data.measured || !found.measured)) found = e.data;
+  return found;
+}
+
+const exportSubnet = runAction(['completed'], 'with a Pareto front to export from', 'Export Subnet', async (ctx, ref) => {
+  const host = await ctx.connected(ctx.host(ref.hostId));
+  // The front is in the run's events: watching replays them.
+  const sub = await host.watch(ref.runId, { onEvents: () => undefined });
+  const front = frontOf(host.runEvents(ref.runId));
+  sub.dispose();
+  if (!front || front.points.length === 0) {
+    void vscode.window.showInformationMessage(`MANTA: run ${ref.run.name} has no Pareto front to export.`);
+    return undefined;
+  }
+  const pick = await vscode.window.showQuickPick(
+    front.points.map((p, index) => ({
+      label: `#${index + 1}: accuracy ${(100 * (p.testAccuracy ?? p.validationAccuracy ?? p.predictedAccuracy)).toFixed(1)}%`,
+      description: `${(p.macs / 1e6).toFixed(2)} MMACs · ${(p.params / 1e6).toFixed(2)} M params${p.latencyMs !== undefined ? ` · ${p.latencyMs.toFixed(2)} ms` : ''}`,
+      detail: `r ${p.arch.r} · w ${p.arch.w} · d [${p.arch.d.join(', ')}]`,
+      index,
+    })),
+    { placeHolder: 'Which subnet to export?' },
+  );
+  if (!pick) return undefined;
+  const result = await host.request(ExportSubnetRequest, { runId: ref.runId, index: pick.index });
+  const open = await vscode.window.showInformationMessage(`MANTA: exported subnet #${pick.index + 1} to ${result.dir}`, 'Reveal');
+  if (open) await revealPath(result.dir);
+  return result.dir;
+});
+
+const REPORT_FILES = ['report.html', 'report.md', 'results.json'];
+
+const openRunReport = runAction(['completed', 'stopped', 'failed'], 'with a report', 'Open Run Report', async (_ctx, ref) => {
+  const file = REPORT_FILES.map((f) => join(ref.run.runDir, f)).find((f) => existsSync(f));
+  if (!file) {
+    void vscode.window.showInformationMessage(`MANTA: run ${ref.run.name} has no report yet (looked for ${REPORT_FILES.join(', ')} in ${ref.run.runDir}).`);
+    return undefined;
+  }
+  const uri = vscode.Uri.file(file);
+  if (file.endsWith('.md')) await vscode.commands.executeCommand('markdown.showPreview', uri);
+  else if (file.endsWith('.html')) await vscode.env.openExternal(uri);
+  else await vscode.window.showTextDocument(uri);
+  return file;
+});
+
+async function revealPath(path: string): Promise<void> {
+  const uri = vscode.Uri.file(path);
+  if (vscode.workspace.getWorkspaceFolder(uri)) await vscode.commands.executeCommand('revealInExplorer', uri);
+  else await vscode.commands.executeCommand('revealFileInOS', uri);
+}
+
+const revealRunFolder = runAction('any', 'to reveal', 'Reveal Run Folder', async (_ctx, ref) => revealPath(ref.run.runDir));
+
+const connectHost: CommandFactory = (ctx) => async (arg) => {
+  const host = (typeof arg === 'string' ? ctx.host(arg) : undefined) ?? ctx.localHost;
+  await ctx.connected(host).catch(() => undefined);
+  return host.isConnected;
+};
+
+const refresh: CommandFactory = (ctx) => async () => {
+  for (const h of ctx.hosts) if (h.isConnected) await h.refresh().catch((e: unknown) => ctx.log.warn(`refresh ${h.label}: ${(e as Error).message}`));
+};
+
+const showLog: CommandFactory = (ctx) => () => ctx.log.show();
+
+export const COMMANDS: Record<string, CommandFactory> = {
+  'manta.startSearch': startSearch,
+  'manta.stopSearch': stopSearch,
+  'manta.pauseSearch': pauseSearch,
+  'manta.resumeSearch': resumeSearch,
+  'manta.pauseOrResume': pauseOrResume,
+  'manta.openMonitor': openMonitor,
+  'manta.compareRun': compareRun,
+  'manta.showSupernet': showSupernet,
+  'manta.newConfig': newConfig,
+  'manta.exportSubnet': exportSubnet,
+  'manta.openRunReport': openRunReport,
+  'manta.revealRunFolder': revealRunFolder,
+  'manta.connectHost': connectHost,
+  'manta.refresh': refresh,
+  'manta.showLog': showLog,
+};
+
+export function registerCommands(ctx: Ctx): vscode.Disposable[] {
+  return Object.entries(COMMANDS).map(([id, factory]) => vscode.commands.registerCommand(id, factory(ctx)));
+}
+

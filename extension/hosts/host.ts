@@ -1,0 +1,237 @@
+// One daemon host as the extension sees it — the local daemon now, an SSH host later: how to reach it, the
+// connection's state, what the host is (HostInfo), its runs, and the events of the runs someone is watching.
+// Plain Node: no `vscode` here, so it is tested against a real daemon without VS Code.
+import {
+  AttachRequest,
+  DetachRequest,
+  EventsNotification,
+  HostInfoRequest,
+  ListRunsRequest,
+  RunStatusNotification,
+  DaemonLogNotification,
+  type DaemonLogParams,
+  type HostInfo,
+  type MantaErrorData,
+  type RunSummary,
+  type TelemetryEvent,
+} from '../../daemon/protocol';
+import type { RequestType } from 'vscode-jsonrpc';
+import { DaemonConnection, type DaemonTransport } from './connection';
+import { Emitter, type Subscription } from './emitter';
+import { RunEvents } from './run-events';
+
+export type HostKind = 'local';
+
+export type HostState =
+  | { kind: 'disconnected' }
+  | { kind: 'connecting' }
+  | { kind: 'connected'; via: string; daemonVersion: string }
+  | { kind: 'failed'; message: string };
+
+/** What the Hosts and Runs views show of a host: plain data. */
+export interface HostSnapshot {
+  id: string;
+  label: string;
+  kind: HostKind;
+  state: HostState;
+  info?: HostInfo;
+  runs: RunSummary[];
+}
+
+/** Someone watching a run's events (a monitor panel, the status bar). */
+export interface RunWatcher {
+  onEvents(events: readonly TelemetryEvent[]): void;
+  onTruncate?(toSeq: number): void;
+}
+
+export class Host {
+  private state: HostState = { kind: 'disconnected' };
+  private connection: DaemonConnection | undefined;
+  private connecting: Promise<DaemonConnection> | undefined;
+  private info: HostInfo | undefined;
+  private readonly runs = new Map<string, RunSummary>();
+  private readonly events = new Map<string, RunEvents>();
+  private readonly watchers = new Map<string, Set<RunWatcher>>();
+  readonly onDidChange = new Emitter<HostSnapshot>();
+  readonly onDaemonLog = new Emitter<DaemonLogParams>();
+  readonly onRunStatus = new Emitter<RunSummary>();
+
+  constructor(
+    readonly id: string,
+    readonly label: string,
+    readonly kind: HostKind,
+    private readonly openTransport: () => Promise<DaemonTransport>,
+    private readonly client: { name: string; version: string },
+  ) {}
+
+  snapshot(): HostSnapshot {
+    return {
+      id: this.id,
+      label: this.label,
+      kind: this.kind,
+      state: this.state,
+      info: this.info,
+      runs: [...this.runs.values()].sort((a, b) => b.createdAt - a.createdAt),
+    };
+  }
+
+  get isConnected(): boolean {
+    return this.connection !== undefined && !this.connection.isClosed;
+  }
+
+  run(runId: string): RunSummary | undefined {
+    return this.runs.get(runId);
+  }
+
+  /** Connects (once; concurrent callers share the attempt), then loads host info and the runs. */
+  connect(): Promise<DaemonConnection> {
+    if (this.connection && !this.connection.isClosed) return Promise.resolve(this.connection);
+    if (this.connecting) return this.connecting;
+    this.setState({ kind: 'connecting' });
+    this.connecting = (async () => {
+      try {
+        const transport = await this.openTransport();
+        const connection = await DaemonConnection.open(transport, this.client);
+        this.wire(connection);
+        this.connection = connection;
+        this.setState({ kind: 'connected', via: connection.describe, daemonVersion: connection.hello.daemon.version });
+        await this.refresh();
+        // Watchers that outlived a lost connection pick up where their events stop.
+        for (const runId of this.watchers.keys()) await this.sendAttach(runId);
+        return connection;
+      } catch (e) {
+        this.setState({ kind: 'failed', message: (e as Error).message });
+        throw e;
+      } finally {
+        this.connecting = undefined;
+      }
+    })();
+    return this.connecting;
+  }
+
+  disconnect(): void {
+    this.connection?.dispose();
+    this.connection = undefined;
+    this.setState({ kind: 'disconnected' });
+  }
+
+  /** Reloads host info and the run list. */
+  async refresh(): Promise<void> {
+    const c = this.connection;
+    if (!c) return;
+    const [info, list] = await Promise.all([c.request(HostInfoRequest, {}), c.request(ListRunsRequest, {})]);
+    this.info = info;
+    this.runs.clear();
+    for (const r of list.runs) this.runs.set(r.runId, r);
+    this.changed();
+  }
+
+  async request<P, R>(type: RequestType<P, R, MantaErrorData>, params: P): Promise<R> {
+    const c = await this.connect();
+    return c.request(type, params);
+  }
+
+  /** Records a run the daemon told us about in a reply (start, stop …) without waiting for its notification. */
+  noteRun(run: RunSummary): void {
+    this.runs.set(run.runId, run);
+    this.onRunStatus.fire(run);
+    this.changed();
+  }
+
+  /** The events held for a run (complete from seq 0 once a watcher has attached). */
+  runEvents(runId: string): readonly TelemetryEvent[] {
+    return this.events.get(runId)?.all ?? [];
+  }
+
+  /**
+   * Watches a run: the watcher first gets every event held so far, then new ones as they arrive. The first watcher
+   * of a run attaches to it on the daemon (replay from the last held seq); the last one to leave detaches.
+   */
+  async watch(runId: string, watcher: RunWatcher): Promise<Subscription> {
+    let set = this.watchers.get(runId);
+    const first = !set;
+    if (!set) {
+      set = new Set();
+      this.watchers.set(runId, set);
+    }
+    set.add(watcher);
+    const held = this.runEvents(runId);
+    if (held.length > 0) watcher.onEvents(held);
+    if (first) {
+      try {
+        await this.connect();
+        await this.sendAttach(runId);
+      } catch (e) {
+        set.delete(watcher);
+        if (set.size === 0) this.watchers.delete(runId);
+        throw e;
+      }
+    }
+    return {
+      dispose: () => {
+        const s = this.watchers.get(runId);
+        if (!s) return;
+        s.delete(watcher);
+        if (s.size === 0) {
+          this.watchers.delete(runId);
+          if (this.isConnected) void this.connection!.request(DetachRequest, { runId }).catch(() => undefined);
+        }
+      },
+    };
+  }
+
+  dispose(): void {
+    this.disconnect();
+    this.onDidChange.clear();
+    this.onDaemonLog.clear();
+    this.onRunStatus.clear();
+  }
+
+  private async sendAttach(runId: string): Promise<void> {
+    const store = this.storeOf(runId);
+    const { run } = await this.connection!.request(AttachRequest, { runId, fromSeq: store.nextSeq });
+    this.runs.set(run.runId, run);
+    this.changed();
+  }
+
+  private storeOf(runId: string): RunEvents {
+    let s = this.events.get(runId);
+    if (!s) {
+      s = new RunEvents();
+      this.events.set(runId, s);
+    }
+    return s;
+  }
+
+  private wire(connection: DaemonConnection): void {
+    connection.onNotification(EventsNotification, ({ runId, events }) => {
+      const fresh = this.storeOf(runId).append(events);
+      if (fresh.length === 0) return;
+      for (const w of this.watchers.get(runId) ?? []) w.onEvents(fresh);
+    });
+    connection.onNotification(RunStatusNotification, ({ run, truncatedToSeq }) => {
+      if (truncatedToSeq !== undefined) {
+        this.storeOf(run.runId).truncate(truncatedToSeq);
+        for (const w of this.watchers.get(run.runId) ?? []) w.onTruncate?.(truncatedToSeq);
+      }
+      this.runs.set(run.runId, run);
+      this.onRunStatus.fire(run);
+      this.changed();
+    });
+    connection.onNotification(DaemonLogNotification, (p) => this.onDaemonLog.fire(p));
+    connection.onClose(() => {
+      if (this.connection !== connection) return;
+      this.connection = undefined;
+      this.setState({ kind: 'failed', message: `the connection to the daemon closed (${connection.describe})` });
+    });
+  }
+
+  private setState(state: HostState): void {
+    this.state = state;
+    this.changed();
+  }
+
+  private changed(): void {
+    this.onDidChange.fire(this.snapshot());
+  }
+}

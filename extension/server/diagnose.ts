@@ -1,0 +1,89 @@
+// Every problem of a config text at once: JSON syntax, the schema and the daemon's checks across fields (the same
+// code the daemon runs before it accepts a config: schemas/), and the editor's own warnings, each with its range,
+// JSON path and rule, and the fixes it offers. Text in, data out; dataset files are looked at only with a folder.
+import { findNodeAtLocation, type Node } from './jsonc';
+import { validateConfig } from '../../schemas';
+import { checkConfig, checkConfigFiles } from '../../schemas/checks';
+import { editorChecks, fixesFor, type ConfigFix, type FileProbe, type Severity } from './checks';
+import { parseConfigText, pointerSegments, spanOfPointer, type Span } from './locate';
+import { closestProperty, schemaAt } from './schema-walk';
+
+export interface ConfigDiagnostic {
+  span: Span;
+  severity: Severity;
+  /** JSON pointer of the field ('' for the whole config). */
+  path: string;
+  /** The rule broken: a JSON Schema keyword ('minimum', 'required', …), 'syntax', or a MANTA check name. */
+  rule: string;
+  /** 'schema' and 'daemon' are what the daemon rejects or warns about; 'editor' is the editor's own advice. */
+  source: 'syntax' | 'schema' | 'daemon' | 'editor';
+  message: string;
+  fixes: ConfigFix[];
+}
+
+export interface DiagnoseOptions {
+  /** Absolute folder of the config file, for dataset paths. */
+  configDir?: string;
+  probe?: FileProbe;
+}
+
+function propertyNames(root: Node | undefined, parentPointer: string): string[] {
+  const node = root ? findNodeAtLocation(root, pointerSegments(parentPointer)) : undefined;
+  return (node?.children ?? []).filter((c) => c.type === 'property').map((c) => String(c.children?.[0]?.value));
+}
+
+export function diagnoseConfig(text: string, options: DiagnoseOptions = {}): ConfigDiagnostic[] {
+  const parsed = parseConfigText(text);
+  if (parsed.syntaxErrors.length > 0) {
+    return parsed.syntaxErrors.map((e) => ({ span: e.span, severity: 'error', path: '', rule: 'syntax', source: 'syntax', message: e.message, fixes: [] }));
+  }
+  const out: ConfigDiagnostic[] = [];
+  const result = validateConfig(parsed.value);
+  for (const p of result.problems) {
+    const fixes: ConfigFix[] = [];
+    const isUnknown = p.rule === 'additionalProperties';
+    if (isUnknown) {
+      const segments = pointerSegments(p.path);
+      const name = String(segments[segments.length - 1]);
+      const parentPointer = p.path.slice(0, p.path.lastIndexOf('/'));
+      const parentSchema = schemaAt(parsed.value, segments.slice(0, -1));
+      const to = closestProperty(parentSchema, name, propertyNames(parsed.root, parentPointer));
+      if (to) fixes.push({ kind: 'renameKey', title: `Rename '${name}' to '${to}'`, path: p.path, to });
+    }
+    out.push({
+      span: spanOfPointer(parsed.root, p.path, { key: isUnknown }),
+      severity: 'error',
+      path: p.path,
+      rule: p.rule,
+      source: 'schema',
+      message: p.message,
+      fixes,
+    });
+  }
+  if (result.ok) {
+    const daemonRules = [...checkConfig(result.config), ...(options.configDir !== undefined ? checkConfigFiles(result.config, options.configDir) : [])];
+    for (const c of daemonRules) {
+      out.push({
+        span: spanOfPointer(parsed.root, c.path),
+        severity: c.severity,
+        path: c.path,
+        rule: c.rule,
+        source: 'daemon',
+        message: c.message.startsWith('/') ? c.message : `${c.path}: ${c.message}`,
+        fixes: fixesFor(c, parsed.value),
+      });
+    }
+  }
+  for (const c of editorChecks(parsed.value, options.configDir, options.probe)) {
+    out.push({
+      span: spanOfPointer(parsed.root, c.path, { key: c.atKey }),
+      severity: c.severity,
+      path: c.path,
+      rule: c.rule,
+      source: 'editor',
+      message: c.message,
+      fixes: c.fixes ?? [],
+    });
+  }
+  return out;
+}

@@ -1,0 +1,109 @@
+// Checks across fields that a JSON Schema cannot express. Pure functions of a resolved config: the daemon rejects a
+// config with errors; the language server shows every problem at its field. File checks are separate (they touch
+// the disk) in `checkConfigFiles`.
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import type { ResolvedConfig } from './config.generated';
+
+export interface CrossFieldProblem {
+  path: string;
+  rule: string;
+  message: string;
+  severity: 'error' | 'warning';
+}
+
+function ascending(list: readonly number[]): boolean {
+  return list.every((v, i) => i === 0 || list[i - 1] < v);
+}
+
+const choiceLists = ['kernelChoices', 'expandChoices', 'depthChoices', 'widthChoices', 'resolutionChoices'] as const;
+const phaseLists = {
+  kernel: 'kernelChoices',
+  expand: 'expandChoices',
+  depth: 'depthChoices',
+  width: 'widthChoices',
+  resolution: 'resolutionChoices',
+} as const;
+
+/** Total down-sampling of the classification supernet: stem × first block × every unit's stride. */
+export function totalStride(config: ResolvedConfig): number {
+  const s = config.supernet;
+  return s.stem.stride * s.firstBlock.stride * s.units.reduce((p, u) => p * u.stride, 1);
+}
+
+export function checkConfig(config: ResolvedConfig): CrossFieldProblem[] {
+  const problems: CrossFieldProblem[] = [];
+  const s = config.supernet;
+  for (const name of choiceLists) {
+    const list = s[name] as number[];
+    if (!ascending(list)) {
+      problems.push({ path: `/supernet/${name}`, rule: 'ascending', severity: 'error', message: `/supernet/${name} must be in ascending order without repeats, e.g. ${JSON.stringify([...new Set(list)].sort((a, b) => a - b))}` });
+    }
+  }
+  if (Math.max(...s.widthChoices) !== 1) {
+    problems.push({ path: '/supernet/widthChoices', rule: 'largest-is-one', severity: 'error', message: '/supernet/widthChoices must include 1 (the full-width supernet) as its largest value' });
+  }
+  const stride = totalStride(config);
+  s.resolutionChoices.forEach((r, i) => {
+    if (r < stride) {
+      problems.push({ path: `/supernet/resolutionChoices/${i}`, rule: 'resolution-vs-strides', severity: 'warning', message: `resolution ${r} is smaller than the supernet's total stride ${stride}: feature maps shrink to 1×1 before the last unit, whose stride then does nothing; use at least ${stride} or lower some unit strides` });
+    }
+  });
+  config.training.phases.forEach((phase, i) => {
+    for (const [key, listName] of Object.entries(phaseLists) as [keyof typeof phaseLists, (typeof phaseLists)[keyof typeof phaseLists]][]) {
+      const chosen = phase[key];
+      if (!chosen) continue;
+      const allowed = s[listName] as number[];
+      chosen.forEach((v, j) => {
+        if (!allowed.includes(v)) {
+          problems.push({ path: `/training/phases/${i}/${key}/${j}`, rule: 'subset', severity: 'error', message: `${key} ${v} of phase ${i + 1} ('${phase.phase}') is not one of /supernet/${listName} ${JSON.stringify(allowed)}` });
+        }
+      });
+    }
+  });
+  const first = config.training.phases[0];
+  if (first && first.phase !== 'largest') {
+    problems.push({ path: '/training/phases/0/phase', rule: 'largest-first', severity: 'warning', message: "progressive shrinking starts by training the largest network: the first phase is usually 'largest'" });
+  }
+  const d = config.data;
+  const imageSize = d.kind === 'synthetic' || d.kind === 'folder' ? d.imageSize : d.kind === 'idx' ? 28 : 32;
+  const maxRes = Math.max(...s.resolutionChoices);
+  if (maxRes > imageSize) {
+    problems.push({ path: '/supernet/resolutionChoices', rule: 'upsampling', severity: 'warning', message: `the largest resolution ${maxRes} is above the images' size ${imageSize}: images will be upsampled` });
+  }
+  return problems;
+}
+
+/** Dataset paths of a config, as (JSON pointer, path relative to the config file, expected kind). */
+export function configPaths(config: Pick<ResolvedConfig, 'data'>): { path: string; value: string; kind: 'file' | 'dir' }[] {
+  const d = config.data;
+  switch (d.kind) {
+    case 'synthetic':
+      return [];
+    case 'idx':
+      return (['trainImages', 'trainLabels', 'testImages', 'testLabels'] as const).map((k) => ({ path: `/data/${k}`, value: d[k], kind: 'file' as const }));
+    case 'cifar10':
+      return [{ path: '/data/dir', value: d.dir, kind: 'dir' }];
+    case 'folder':
+      return [
+        { path: '/data/train', value: d.train, kind: 'dir' as const },
+        ...(d.test ? [{ path: '/data/test', value: d.test, kind: 'dir' as const }] : []),
+      ];
+  }
+}
+
+/** Checks that the dataset paths exist, relative to the config file's directory. */
+export function checkConfigFiles(config: Pick<ResolvedConfig, 'data'>, baseDir: string): CrossFieldProblem[] {
+  const problems: CrossFieldProblem[] = [];
+  for (const p of configPaths(config)) {
+    const full = isAbsolute(p.value) ? p.value : resolve(baseDir, p.value);
+    if (!existsSync(full)) {
+      problems.push({ path: p.path, rule: 'exists', severity: 'error', message: `${p.value} does not exist (looked at ${full})` });
+    } else if (p.kind === 'dir' && !statSync(full).isDirectory()) {
+      problems.push({ path: p.path, rule: 'is-directory', severity: 'error', message: `${p.value} is not a directory` });
+    } else if (p.kind === 'file' && !statSync(full).isFile()) {
+      problems.push({ path: p.path, rule: 'is-file', severity: 'error', message: `${p.value} is not a file` });
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,103 @@
+// The event log on real files: numbering, batched writes, reads across the memory/disk boundary, repair of what a
+// killed writer leaves, cutting back for a resume, and skipping a corrupt line in the middle.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { EventLog, encodeEventBody, type ReadHint } from '../../daemon/service/event-log';
+import { tempDir } from './harness';
+
+const limits = { maxLines: 1000, maxBytes: 1 << 20 };
+
+async function readAll(log: EventLog, from = 0): Promise<number[]> {
+  const seqs: number[] = [];
+  let hint: ReadHint | undefined;
+  let next = from;
+  for (;;) {
+    const batch = await log.read(next, limits, hint);
+    if (!batch) return seqs;
+    for (const line of batch.lines) seqs.push((JSON.parse(line) as { seq: number }).seq);
+    next = batch.nextSeq;
+    hint = batch.hint;
+  }
+}
+
+function stepBody(step: number): string {
+  return encodeEventBody('step', 1000 + step, { phaseIndex: 0, epoch: 0, step, totalSteps: 0, loss: 1, learningRate: 0.1, imagesPerSec: 1, worker: 0 });
+}
+
+test('appends are numbered, written in batches and read back in order from memory and disk', async () => {
+  const file = path.join(tempDir(), 'events.jsonl');
+  const warnings: string[] = [];
+  const log = await EventLog.open(file, (m) => warnings.push(m));
+  assert.equal(log.append('log', { level: 'info', message: 'first' }), 0);
+  assert.equal(await fs.readFile(file, 'utf8'), '', 'nothing written on the caller’s path');
+  for (let b = 0; b < 50; b++) log.appendBodies(Array.from({ length: 1000 }, (_, i) => stepBody(b * 1000 + i)));
+  assert.equal(log.nextSeq, 50001);
+  // Readable at once (from memory), before any flush.
+  assert.deepEqual((await log.read(50000, limits))?.lines.map((l) => JSON.parse(l).seq), [50000]);
+  await log.flush();
+  const onDisk = (await fs.readFile(file, 'utf8')).split('\n').filter(Boolean);
+  assert.equal(onDisk.length, 50001);
+  assert.deepEqual(JSON.parse(onDisk[0]), { seq: 0, kind: 'log', time: JSON.parse(onDisk[0]).time, data: { level: 'info', message: 'first' } });
+  const all = await readAll(log);
+  assert.deepEqual(all, Array.from({ length: 50001 }, (_, i) => i));
+  assert.deepEqual((await readAll(log, 33333)).slice(0, 3), [33333, 33334, 33335]);
+  await log.close();
+
+  const again = await EventLog.open(file, (m) => warnings.push(m));
+  assert.equal(again.nextSeq, 50001);
+  assert.deepEqual((await readAll(again, 49990)).length, 11);
+  assert.deepEqual(warnings, []);
+  await again.close();
+});
+
+test('a truncated or corrupt tail is cut off with a warning; a corrupt middle line is skipped', async () => {
+  const file = path.join(tempDir(), 'events.jsonl');
+  const log = await EventLog.open(file, () => undefined);
+  log.appendBodies(Array.from({ length: 10 }, (_, i) => stepBody(i)));
+  await log.close();
+  const good = await fs.readFile(file);
+  // A complete but corrupt line, then half a line.
+  await fs.appendFile(file, '{"seq":10,"kind":"step","time":1,"data":{"oops"}\n{"seq":11,"kind":"st');
+  const warnings: string[] = [];
+  const repaired = await EventLog.open(file, (m) => warnings.push(m));
+  assert.equal(repaired.nextSeq, 10);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /cut off \d+ bytes .* now ends at seq 9/);
+  assert.deepEqual(await fs.readFile(file), good);
+  repaired.append('log', { level: 'info', message: 'after repair' });
+  await repaired.close();
+
+  // Damage in the middle (not something a crash does, but a disk can): reads skip it and say so.
+  const text = (await fs.readFile(file, 'utf8')).split('\n');
+  text[4] = '{"seq":4,"kind":"step","ti#garbage';
+  await fs.writeFile(file, text.join('\n'));
+  const damaged: string[] = [];
+  const reread = await EventLog.open(file, (m) => damaged.push(m));
+  assert.deepEqual(await readAll(reread), [0, 1, 2, 3, 5, 6, 7, 8, 9, 10]);
+  assert.match(damaged.join('\n'), /skipping a corrupt line/);
+  await reread.close();
+});
+
+test('cutting back for a resume drops the later events and continues the numbering', async () => {
+  const file = path.join(tempDir(), 'events.jsonl');
+  const log = await EventLog.open(file, () => undefined);
+  log.appendBodies(Array.from({ length: 3000 }, (_, i) => stepBody(i)));
+  log.append('checkpoint', { step: 1500, file: 'checkpoints/step-000001500.ckpt' });
+  log.appendBodies(Array.from({ length: 700 }, (_, i) => stepBody(3000 + i)));
+  await log.flush();
+  const found = await log.findLines('"kind":"checkpoint"');
+  assert.deepEqual(found.map((e) => [e.seq, e.kind]), [[3000, 'checkpoint']]);
+  await log.truncateAfter(3000);
+  assert.equal(log.nextSeq, 3001);
+  assert.equal(log.append('log', { level: 'info', message: 'resumed' }), 3001);
+  await log.flush();
+  assert.deepEqual(await readAll(log, 2998), [2998, 2999, 3000, 3001]);
+  const tail = await log.tail(4096);
+  assert.deepEqual(tail.slice(-2).map((e) => e.kind), ['checkpoint', 'log']);
+  await log.close();
+  const lines = (await fs.readFile(file, 'utf8')).split('\n').filter(Boolean);
+  assert.equal(lines.length, 3002);
+  assert.ok(lines.every((l, i) => JSON.parse(l).seq === i));
+});

@@ -1,0 +1,108 @@
+// The extension's pure models: the Hosts and Runs tree nodes and the status-bar choice made from host snapshots, and
+// the per-run event store that replays, de-duplicates and cuts back a run's events.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { HostInfo, RunSummary, TelemetryEvent } from '../../daemon/protocol';
+import type { HostSnapshot } from '../../extension/hosts/host';
+import { RunEvents } from '../../extension/hosts/run-events';
+import { activeRun, hostNodes, runNodes, runProgressText } from '../../extension/views/tree-model';
+
+const log: TelemetryEvent[] = readFileSync(join(__dirname, '../fixtures/extension/tiny-run.events.jsonl'), 'utf8')
+  .split('\n')
+  .filter(Boolean)
+  .map((l) => JSON.parse(l) as TelemetryEvent);
+
+function run(runId: string, status: RunSummary['status'], updatedAt: number, progress: RunSummary['progress'] = {}): RunSummary {
+  return { runId, name: runId.split('-')[0], status, runDir: `/runs/${runId}`, createdAt: updatedAt, updatedAt, nextSeq: 10, progress, resumable: status === 'paused' };
+}
+
+const info: HostInfo = {
+  hostname: 'box',
+  platform: 'linux',
+  arch: 'x64',
+  daemonPid: 42,
+  cpu: { model: 'EPYC', cores: 2, loadAverage: [0.1] },
+  memory: { totalMB: 8192, freeMB: 4096, daemonRssMB: 100 },
+  versions: { manta: '0.1.0', protocol: '1.0', node: '20.20.2', tfjs: '4.22.0' },
+  backends: [
+    { name: 'wasm', available: true, detail: 'wasm SIMD, 2 threads' },
+    { name: 'tensorflow', available: false, detail: 'install @tensorflow/tfjs-node' },
+  ],
+  defaultBackend: { backend: 'wasm', version: '4.22.0', device: 'CPU: EPYC' },
+  devices: ['CPU: EPYC'],
+  allowedRoots: [],
+  activeRuns: 1,
+};
+
+test('a connected host shows its daemon, backend (each available or not), devices and machine', () => {
+  const snap: HostSnapshot = { id: 'local', label: 'Local', kind: 'local', state: { kind: 'connected', via: 'stdio of pid 42', daemonVersion: '0.1.0' }, info, runs: [] };
+  const [node] = hostNodes([snap]);
+  assert.equal(node.description, 'connected · wasm');
+  assert.equal(node.contextValue, 'manta.host.connected');
+  assert.equal(node.command, undefined);
+  const labels = node.children!.map((c) => c.label);
+  assert.deepEqual(labels, ['Daemon', 'Backend', 'Devices', 'Machine']);
+  const backend = node.children!.find((c) => c.label === 'Backend')!;
+  assert.equal(backend.description, 'wasm · CPU: EPYC');
+  assert.deepEqual(backend.children!.map((b) => [b.label, b.icon]), [
+    ['wasm', 'pass'],
+    ['tensorflow', 'circle-slash'],
+  ]);
+  assert.match(node.children!.find((c) => c.label === 'Machine')!.description!, /2 cores · 4 of 8 GB free · 1 active run$/);
+});
+
+test('an unreachable host says why and connects on click', () => {
+  const snap: HostSnapshot = { id: 'local', label: 'Local', kind: 'local', state: { kind: 'failed', message: 'connect ENOENT /tmp/manta-0/daemon.sock' }, runs: [] };
+  const [node] = hostNodes([snap]);
+  assert.equal(node.description, 'not reachable');
+  assert.equal(node.contextValue, 'manta.host.disconnected');
+  assert.deepEqual(node.command, { command: 'manta.connectHost', title: 'Connect', arguments: ['local'] });
+  assert.equal(node.children![0].label, 'connect ENOENT /tmp/manta-0/daemon.sock');
+});
+
+test('runs show status and progress, with the context value that picks their menu', () => {
+  const r = run('tiny-1', 'running', 5, { phase: 'depth', phaseIndex: 2, step: 30, totalSteps: 120, loss: 1.23456, accuracy: 0.4, imagesPerSec: 812.4 });
+  assert.equal(runProgressText(r), 'depth (phase 3) · step 30/120 (25%)');
+  const snap: HostSnapshot = { id: 'local', label: 'Local', kind: 'local', state: { kind: 'connected', via: 'x', daemonVersion: '0.1.0' }, runs: [r, run('old-2', 'paused', 1)] };
+  const nodes = runNodes([snap]);
+  assert.deepEqual(nodes.map((n) => [n.label, n.contextValue]), [
+    ['tiny', 'manta.run.running'],
+    ['old', 'manta.run.paused.resumable'],
+  ]);
+  assert.equal(nodes[0].description, 'running · depth (phase 3) · step 30/120 (25%)');
+  assert.deepEqual(nodes[0].command?.arguments, [{ hostId: 'local', runId: 'tiny-1' }]);
+  const details = Object.fromEntries(nodes[0].children!.map((c) => [c.label, c.description]));
+  assert.equal(details.Latest, 'loss 1.2346 · accuracy 40.0%');
+  assert.equal(details.Speed, '812 images/s');
+  assert.equal(details.Folder, '/runs/tiny-1');
+  // with several hosts, runs are grouped per host
+  const grouped = runNodes([snap, { ...snap, id: 'gpu-box', label: 'gpu-box', runs: [] }]);
+  assert.deepEqual(grouped.map((g) => [g.label, g.description]), [
+    ['Local', '2 runs'],
+    ['gpu-box', '0 runs'],
+  ]);
+});
+
+test('the status bar follows the most recently updated running run', () => {
+  const a: HostSnapshot = { id: 'local', label: 'Local', kind: 'local', state: { kind: 'connected', via: 'x', daemonVersion: '1' }, runs: [run('a-1', 'running', 5), run('b-2', 'completed', 9)] };
+  const b: HostSnapshot = { ...a, id: 'other', runs: [run('c-3', 'running', 7)] };
+  assert.deepEqual(activeRun([a, b]) && [activeRun([a, b])!.hostId, activeRun([a, b])!.runId], ['other', 'c-3']);
+  assert.equal(activeRun([{ ...a, runs: [run('b-2', 'completed', 9)] }]), undefined);
+});
+
+test('the run event store keeps each event once, in order, and cuts back on a resume', () => {
+  const store = new RunEvents();
+  assert.equal(store.nextSeq, 0);
+  assert.equal(store.append(log.slice(0, 20)).length, 20);
+  // a re-attach replays from an earlier seq: the overlap is dropped
+  const fresh = store.append(log.slice(15, 30));
+  assert.deepEqual(fresh.map((e) => e.seq), log.slice(20, 30).map((e) => e.seq));
+  assert.equal(store.nextSeq, 30);
+  assert.deepEqual(store.all.map((e) => e.seq), [...Array(30).keys()]);
+  store.truncate(11);
+  assert.equal(store.nextSeq, 12);
+  assert.equal(store.append(log.slice(12)).length, log.length - 12);
+  assert.deepEqual(store.all.map((e) => e.seq), log.map((e) => e.seq));
+});

@@ -1,0 +1,120 @@
+// The extension in a real VS Code: activation, diagnostics of a config from the language server, Start Search on the
+// local daemon with the built-in synthetic dataset, the Runs tree and the monitor following the run to its end.
+import * as assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { MantaApi } from '../../../extension/extension';
+
+const EXTENSION_ID = 'manta.manta';
+
+function workspaceFile(name: string): vscode.Uri {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'a workspace folder is open');
+  return vscode.Uri.joinPath(folder.uri, name);
+}
+
+/** Polls until `check` returns a value (not undefined), or fails with what it was waiting for. */
+async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export function extensionSuite(): void {
+  let api: MantaApi;
+
+  suite('MANTA extension', () => {
+    test('activates on a command and reports its activation time', async () => {
+      const ext = vscode.extensions.getExtension<MantaApi>(EXTENSION_ID);
+      assert.ok(ext, `extension ${EXTENSION_ID} is installed`);
+      assert.equal(ext.isActive, false, 'activation is lazy: nothing activated it at start-up');
+      await vscode.commands.executeCommand('manta.showLog');
+      api = await until('activation', () => (ext.isActive ? ext.exports : undefined));
+      (globalThis as { mantaActivationMs?: number }).mantaActivationMs = api.activationMs;
+      assert.ok(api.activationMs > 0);
+      const commands = await vscode.commands.getCommands(true);
+      for (const c of ['manta.startSearch', 'manta.stopSearch', 'manta.openMonitor', 'manta.showSupernet', 'manta.newConfig', 'manta.exportSubnet', 'manta.openRunReport']) {
+        assert.ok(commands.includes(c), `${c} is registered`);
+      }
+    });
+
+    test('reports every problem of a config at its field, with the rule', async () => {
+      const uri = workspaceFile('broken.manta.json');
+      const doc = await vscode.workspace.openTextDocument(uri);
+      await vscode.window.showTextDocument(doc);
+      const diagnostics = await until('diagnostics from the MANTA language server', () => {
+        const d = vscode.languages.getDiagnostics(uri).filter((x) => x.source === 'manta');
+        return d.length >= 2 ? d : undefined;
+      });
+      const byCode = new Map(diagnostics.map((d) => [String(d.code), d]));
+      // schema problems, all at once
+      const seed = byCode.get('minimum');
+      assert.ok(seed, `a 'minimum' problem for /seed among ${[...byCode.keys()].join(', ')}`);
+      assert.equal(doc.getText(seed.range), '-1');
+      assert.match(seed.message, /\/seed/);
+      const unknown = byCode.get('additionalProperties');
+      assert.ok(unknown);
+      assert.equal(doc.getText(unknown.range), '"batchSzie"');
+      // and a quick fix for the misspelt key
+      const titles = await until(
+        'the rename quick fix',
+        async () => {
+          const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, unknown.range, vscode.CodeActionKind.QuickFix.value);
+          const t = (actions ?? []).map((a) => a.title);
+          return t.includes("Rename 'batchSzie' to 'batchSize'") ? t : undefined;
+        },
+        20_000,
+      );
+      assert.ok(titles.length >= 1);
+    });
+
+    test('shows the search space size in a CodeLens on the supernet', async () => {
+      const uri = workspaceFile('tiny.manta.json');
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+      const lenses = await until('the search-space CodeLens', async () => {
+        const l = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+        return l && l.some((x) => x.command?.title.startsWith('Search space')) ? l : undefined;
+      });
+      const lens = lenses.find((x) => x.command?.title.startsWith('Search space'))!;
+      // tiny: per unit (2·2)^1 + (2·2)^2 = 20; five units; one width, one resolution: 20^5 = 3.2 million
+      assert.equal(lens.command!.title, 'Search space: 3.2 × 10^6 subnets');
+    });
+
+    test('Start Search runs the config on the local daemon; the Runs tree and the monitor follow it', async () => {
+      const uri = workspaceFile('tiny.manta.json');
+      const runId = await vscode.commands.executeCommand<string | undefined>('manta.startSearch', uri);
+      assert.ok(runId, 'Start Search returned the run id');
+      const local = api.hosts()[0];
+      assert.equal(local.state.kind, 'connected');
+      // The Runs tree lists the run at once, and the monitor is open on it.
+      await until('the run in the Runs tree', () => api.runsTree().find((n) => n.id === `local/${runId}`));
+      assert.deepEqual(api.monitor()?.selected, [{ hostId: 'local', runId }]);
+      const done = await until('the run to complete', () => {
+        const n = api.runsTree().find((x) => x.id === `local/${runId}`);
+        return n && /^(completed|failed|stopped)/.test(n.description ?? '') ? n : undefined;
+      }, 150_000);
+      assert.match(done.description ?? '', /^completed/, `run ended: ${done.description}`);
+      const run = api.hosts()[0].runs.find((r) => r.runId === runId)!;
+      const events = await until('every event at the monitor', () => {
+        const n = api.monitor()?.events[runId];
+        return n !== undefined && n >= run.nextSeq ? n : undefined;
+      });
+      assert.equal(events, run.nextSeq);
+      // Let the driver outside look at the monitor page itself, when one is watching.
+      const handshake = process.env.MANTA_VSCODE_HANDSHAKE;
+      if (handshake) {
+        const lines = readFileSync(join(run.runDir, 'events.jsonl'), 'utf8').trim().split('\n');
+        const steps = lines.filter((l) => JSON.parse(l).kind === 'step').length;
+        writeFileSync(`${handshake}.request`, JSON.stringify({ runId, steps }));
+        await until('the driver to inspect the monitor', () => (existsSync(`${handshake}.done`) ? true : undefined), 90_000);
+        const verdict = JSON.parse(readFileSync(`${handshake}.done`, 'utf8')) as { ok: boolean; detail: string };
+        assert.ok(verdict.ok, `monitor page: ${verdict.detail}`);
+      }
+    });
+  });
+}

@@ -1,0 +1,38 @@
+// The module VS Code loads as extensionTestsPath (for @vscode/test-electron and for the offline VS Code server alike):
+// runs the mocha suites in the extension host and writes their outcome to $MANTA_VSCODE_RESULTS, so that a driver
+// outside VS Code can tell a clean pass from anything else.
+import Mocha from 'mocha';
+import { writeFileSync } from 'node:fs';
+import { extensionSuite } from './extension.suite';
+
+export interface SuiteResults {
+  passed: number;
+  failed: number;
+  pending: number;
+  failures: { title: string; error: string }[];
+  activationMs?: number;
+  finishedAt: number;
+}
+
+export function run(): Promise<void> {
+  const mocha = new Mocha({ ui: 'tdd', timeout: 180_000, color: false, reporter: 'spec' });
+  mocha.suite.emit('pre-require', globalThis, 'extension.suite', mocha);
+  extensionSuite();
+  const resultsFile = process.env.MANTA_VSCODE_RESULTS;
+  return new Promise((resolve, reject) => {
+    const results: SuiteResults = { passed: 0, failed: 0, pending: 0, failures: [], finishedAt: 0 };
+    const runner = mocha.run((failures) => {
+      results.finishedAt = Date.now();
+      results.activationMs = (globalThis as { mantaActivationMs?: number }).mantaActivationMs;
+      if (resultsFile) writeFileSync(resultsFile, JSON.stringify(results, null, 2));
+      if (failures > 0) reject(new Error(`${failures} MANTA integration test(s) failed`));
+      else resolve();
+    });
+    runner.on('pass', () => results.passed++);
+    runner.on('pending', () => results.pending++);
+    runner.on('fail', (t, err: Error) => {
+      results.failed++;
+      results.failures.push({ title: t.fullTitle(), error: String(err?.stack ?? err) });
+    });
+  });
+}

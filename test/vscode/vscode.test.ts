@@ -1,0 +1,165 @@
+// The extension's integration suite (test/vscode/suite) in a real VS Code, offline: the VS Code server 1.100.3
+// installed by test/vscode/install-server.sh, its workbench in headless Chromium, the extension loaded in development
+// mode with the mocha suite as extensionTestsPath. Passes only on a clean pass of every mocha test; records the
+// activation time and a screenshot of the workbench with the monitor open. Skips, naming what to install, when the
+// server cache, Chromium or the build is missing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import * as esbuild from 'esbuild';
+import { chromium, type Browser, type Frame } from 'playwright-core';
+import type { SuiteResults } from './suite/index';
+
+const ROOT = resolve(__dirname, '../..');
+const SERVER = join(ROOT, '.cache/vscode-server-4.100.3/node_modules/code-server/lib/vscode');
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+
+function skipReason(): string | undefined {
+  if (!existsSync(join(SERVER, 'out/server-main.js')) || !existsSync(join(ROOT, '.cache/vscode-server-4.100.3/.installed'))) {
+    return 'the offline VS Code server is not installed: run bash test/vscode/install-server.sh (needs ripgrep, libkrb5-dev)';
+  }
+  if (!existsSync(CHROMIUM)) return `Chromium is not installed at ${CHROMIUM}: apt-get install -y chromium`;
+  if (!existsSync(join(ROOT, 'dist/extension.js')) || !existsSync(join(ROOT, 'dist/manta.js'))) return 'the extension is not built: run npm run build';
+  return undefined;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+/** Ends a process group we started (the server and its extension hosts), by its leader's pid. */
+function endGroup(child: ChildProcess | undefined): void {
+  if (!child?.pid || child.exitCode !== null) return;
+  try {
+    process.kill(-child.pid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
+}
+
+async function findMonitorFrame(frames: () => Frame[]): Promise<Frame | undefined> {
+  for (const f of frames()) {
+    const n = await f.locator('[data-chart="loss"]').count().catch(() => 0);
+    if (n > 0) return f;
+  }
+  return undefined;
+}
+
+test('the extension passes its integration suite in a real VS Code (offline server + Chromium)', { skip: skipReason(), timeout: 600_000 }, async (t) => {
+  const work = mkdtempSync(join(tmpdir(), 'manta-vscode-'));
+  const workspace = join(work, 'workspace');
+  mkdirSync(workspace, { recursive: true });
+  cpSync(join(ROOT, 'test/fixtures/extension/tiny.manta.json'), join(workspace, 'tiny.manta.json'));
+  cpSync(join(ROOT, 'test/fixtures/extension/workspace/broken.manta.json'), join(workspace, 'broken.manta.json'));
+  const userData = join(work, 'user-data');
+  const settings = {
+    'security.workspace.trust.enabled': false,
+    'workbench.startupEditor': 'none',
+    'telemetry.telemetryLevel': 'off',
+    'extensions.autoCheckUpdates': false,
+    'extensions.autoUpdate': false,
+    'update.mode': 'none',
+    // a daemon of the test's own, not whatever listens on the user's socket
+    'manta.daemon.connect': 'spawn',
+  };
+  for (const dir of ['Machine', 'User']) {
+    mkdirSync(join(userData, dir), { recursive: true });
+    writeFileSync(join(userData, dir, 'settings.json'), JSON.stringify(settings, null, 2));
+  }
+  // The mocha suite as one CommonJS module under out/ (gitignored), so that `mocha` resolves from the project's
+  // node_modules in the extension host; `vscode` is the host's own.
+  const suiteJs = join(ROOT, 'out/vscode-suite/index.js');
+  await esbuild.build({ entryPoints: [join(ROOT, 'test/vscode/suite/index.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: suiteJs, external: ['vscode', 'mocha'], logLevel: 'warning' });
+  const results = join(work, 'results.json');
+  const handshake = join(work, 'monitor');
+  const port = await freePort();
+  let server: ChildProcess | undefined;
+  let browser: Browser | undefined;
+  const serverLog: string[] = [];
+  try {
+    server = spawn(
+      process.execPath,
+      [join(SERVER, 'out/server-main.js'), '--host', '127.0.0.1', '--port', String(port), '--without-connection-token', '--accept-server-license-terms', '--disable-telemetry', '--disable-workspace-trust', '--server-data-dir', join(work, 'server-data'), '--user-data-dir', userData],
+      { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MANTA_VSCODE_RESULTS: results, MANTA_VSCODE_HANDSHAKE: handshake} },
+    );
+    const ready = new Promise<void>((res, rej) => {
+      const timer = setTimeout(() => rej(new Error(`the VS Code server did not start: ${serverLog.join('').slice(-2000)}`)), 60_000);
+      const onData = (b: Buffer) => {
+        serverLog.push(b.toString());
+        if (/Extension host agent listening|Server bound to|Web UI available/i.test(b.toString())) {
+          clearTimeout(timer);
+          res();
+        }
+      };
+      server!.stdout!.on('data', onData);
+      server!.stderr!.on('data', (b: Buffer) => serverLog.push(b.toString()));
+      server!.once('exit', (code) => rej(new Error(`the VS Code server exited with ${code}: ${serverLog.join('').slice(-2000)}`)));
+    });
+    await ready;
+    const remote = (p: string) => `vscode-remote://127.0.0.1:${port}${p}`;
+    const payload = [
+      ['extensionDevelopmentPath', remote(ROOT)],
+      ['extensionTestsPath', remote(suiteJs)],
+      ['skipWelcome', 'true'],
+    ];
+    const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    const t0 = Date.now();
+    await page.goto(url);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    // Serve the suite's one request to look at the monitor page, then wait for its results.
+    const deadline = Date.now() + 480_000;
+    let inspected = false;
+    while (!existsSync(results)) {
+      if (Date.now() > deadline) throw new Error('the integration suite wrote no results within 8 minutes');
+      if (!inspected && existsSync(`${handshake}.request`)) {
+        inspected = true;
+        const { steps } = JSON.parse(readFileSync(`${handshake}.request`, 'utf8')) as { steps: number };
+        let verdict = { ok: false, detail: 'no webview frame with the monitor was found' };
+        const end = Date.now() + 60_000;
+        while (Date.now() < end) {
+          const frame = await findMonitorFrame(() => page.frames());
+          const points = frame ? await frame.getAttribute('[data-chart="loss"]', 'data-points').catch(() => null) : null;
+          if (points === String(steps)) {
+            const banner = (await frame!.textContent('.banner').catch(() => '')) ?? '';
+            verdict = { ok: /Run completed/.test(banner), detail: `loss chart has ${points} points (log: ${steps} steps); banner: '${banner.trim()}'` };
+            break;
+          }
+          if (frame) verdict = { ok: false, detail: `loss chart has ${points} points, the log has ${steps} steps` };
+          await page.waitForTimeout(500);
+        }
+        await page.screenshot({ path: join(ARTIFACTS, 'vscode-workbench-monitor.png') });
+        writeFileSync(`${handshake}.done`, JSON.stringify(verdict));
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const outcome = JSON.parse(readFileSync(results, 'utf8')) as SuiteResults;
+    t.diagnostic(`suite finished ${((Date.now() - t0) / 1000).toFixed(1)} s after the workbench opened; extension activation ${outcome.activationMs?.toFixed(1)} ms`);
+    writeFileSync(join(ARTIFACTS, 'vscode-results.json'), JSON.stringify(outcome, null, 2));
+    assert.deepEqual(outcome.failures, []);
+    assert.equal(outcome.failed, 0);
+    assert.ok(outcome.passed >= 4, `${outcome.passed} mocha tests passed`);
+    assert.ok(inspected, 'the monitor page was inspected in the workbench');
+  } finally {
+    await browser?.close().catch(() => undefined);
+    endGroup(server);
+    writeFileSync(join(ARTIFACTS, 'vscode-server.log'), serverLog.join(''));
+  }
+});

@@ -1,0 +1,181 @@
+// The search's results: measured subnets and the Pareto front as an SVG scatter (accuracy against the cost), with
+// hover details, click to show a subnet in the visualizer, linear or log cost axis; and the front as a table.
+import type { ParetoPoint } from '../../daemon/protocol/events';
+import { accuracyOf, costOf, type MeasuredSubnet } from './model';
+import { el, svg, type Palette } from '../shared/theme';
+
+export interface ParetoInput {
+  objective: 'macs' | 'params' | 'latency';
+  front: ParetoPoint[];
+  measured: MeasuredSubnet[];
+  frontMeasured: boolean;
+}
+
+const COST_LABEL = { macs: 'MACs', params: 'parameters', latency: 'latency (ms)' } as const;
+
+export function formatCost(v: number, objective: ParetoInput['objective']): string {
+  if (objective === 'latency') return `${v.toFixed(2)} ms`;
+  if (v >= 1e9) return `${(v / 1e9).toFixed(2)} G`;
+  if (v >= 1e6) return `${(v / 1e6).toFixed(2)} M`;
+  if (v >= 1e3) return `${(v / 1e3).toFixed(1)} k`;
+  return String(Math.round(v));
+}
+
+const pct = (a: number) => `${(100 * a).toFixed(1)}%`;
+
+export class ParetoView {
+  readonly root: HTMLElement;
+  private readonly plot: HTMLElement;
+  private readonly table: HTMLTableElement;
+  private readonly tip: HTMLElement;
+  private input: ParetoInput | undefined;
+  private logX = false;
+
+  constructor(
+    parent: HTMLElement,
+    private palette: Palette,
+    private readonly onPick: (point: ParetoPoint, index: number) => void,
+  ) {
+    this.root = el('section', 'card pareto');
+    const head = el('header', 'card-head');
+    head.append(el('h2', undefined, 'Pareto front'));
+    this.root.append(head);
+    this.plot = el('div', 'pareto-plot');
+    this.tip = el('div', 'tooltip');
+    this.tip.hidden = true;
+    this.table = el('table', 'front-table');
+    this.root.append(this.plot, this.tip, this.table);
+    parent.append(this.root);
+    this.render();
+  }
+
+  setPalette(p: Palette): void {
+    this.palette = p;
+    this.render();
+  }
+
+  setLogX(on: boolean): void {
+    this.logX = on;
+    this.render();
+  }
+
+  update(input: ParetoInput): void {
+    this.input = input;
+    this.render();
+  }
+
+  /** The SVG markup of the scatter (tests and export read it). */
+  get svgElement(): SVGSVGElement | null {
+    return this.plot.querySelector('svg');
+  }
+
+  private render(): void {
+    this.plot.replaceChildren();
+    const input = this.input;
+    if (!input || (input.front.length === 0 && input.measured.length === 0)) {
+      this.plot.append(el('p', 'empty-note', 'no search results yet: the front appears once subnets are measured and searched'));
+      this.table.replaceChildren();
+      return;
+    }
+    const p = this.palette;
+    const W = 520;
+    const H = 260;
+    const m = { l: 56, r: 12, t: 10, b: 36 };
+    const all = [...input.measured.map((s) => ({ cost: costOf(s, input.objective), acc: s.accuracy })), ...input.front.map((f) => ({ cost: costOf(f, input.objective), acc: accuracyOf(f) }))].filter(
+      (d) => Number.isFinite(d.cost) && d.cost > 0,
+    );
+    const xs = all.map((d) => d.cost);
+    const ys = all.map((d) => d.acc);
+    let x0 = Math.min(...xs);
+    let x1 = Math.max(...xs);
+    if (x0 === x1) [x0, x1] = [x0 * 0.9, x1 * 1.1];
+    let y0 = Math.min(...ys);
+    let y1 = Math.max(...ys);
+    if (y0 === y1) [y0, y1] = [Math.max(0, y0 - 0.05), Math.min(1, y1 + 0.05)];
+    const fx = this.logX
+      ? (v: number) => m.l + ((Math.log10(v) - Math.log10(x0)) / (Math.log10(x1) - Math.log10(x0))) * (W - m.l - m.r)
+      : (v: number) => m.l + ((v - x0) / (x1 - x0)) * (W - m.l - m.r);
+    const fy = (v: number) => H - m.b - ((v - y0) / (y1 - y0)) * (H - m.t - m.b);
+    const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, width: '100%', role: 'img', 'aria-label': `Pareto front: accuracy against ${COST_LABEL[input.objective]}` });
+    const axes = svg('g', { stroke: p.foreground, 'stroke-width': 1 });
+    axes.append(svg('line', { x1: m.l, y1: H - m.b, x2: W - m.r, y2: H - m.b }), svg('line', { x1: m.l, y1: m.t, x2: m.l, y2: H - m.b }));
+    root.append(axes);
+    const label = (x: number, y: number, text: string, anchor = 'middle') => {
+      const t = svg('text', { x, y, fill: p.foreground, 'font-size': 11, 'text-anchor': anchor });
+      t.textContent = text;
+      return t;
+    };
+    for (let i = 0; i <= 4; i++) {
+      const cx = this.logX ? x0 * (x1 / x0) ** (i / 4) : x0 + ((x1 - x0) * i) / 4;
+      root.append(label(fx(cx), H - m.b + 14, formatCost(cx, input.objective)));
+      const cy = y0 + ((y1 - y0) * i) / 4;
+      root.append(label(m.l - 4, fy(cy) + 4, pct(cy), 'end'));
+    }
+    root.append(label((m.l + W - m.r) / 2, H - 4, `${COST_LABEL[input.objective]}${this.logX ? ' (log)' : ''}`));
+    const measured = svg('g', { class: 'measured', fill: p.muted, 'fill-opacity': 0.5 });
+    for (const s of input.measured) {
+      const c = costOf(s, input.objective);
+      if (!Number.isFinite(c) || c <= 0) continue;
+      measured.append(svg('circle', { cx: fx(c).toFixed(1), cy: fy(s.accuracy).toFixed(1), r: 2.5 }));
+    }
+    root.append(measured);
+    const front = input.front.map((f, i) => ({ f, i, c: costOf(f, input.objective), a: accuracyOf(f) })).filter((d) => Number.isFinite(d.c) && d.c > 0);
+    if (front.length > 1) {
+      const d = front.map((q, k) => `${k === 0 ? 'M' : 'L'}${fx(q.c).toFixed(1)},${fy(q.a).toFixed(1)}`).join(' ');
+      root.append(svg('path', { d, fill: 'none', stroke: p.series[0], 'stroke-width': 1.5 }));
+    }
+    const pts = svg('g', { class: 'front' });
+    for (const q of front) {
+      const dot = svg('circle', { cx: fx(q.c).toFixed(1), cy: fy(q.a).toFixed(1), r: 5, fill: p.series[0], stroke: p.background, 'stroke-width': 1, tabindex: 0, role: 'button' });
+      dot.dataset.index = String(q.i);
+      const text = `#${q.i + 1}: accuracy ${pct(q.a)}${input.frontMeasured ? '' : ' (predicted)'} · ${formatCost(q.c, input.objective)} · r ${q.f.arch.r} · d [${q.f.arch.d.join(',')}]`;
+      dot.setAttribute('aria-label', text);
+      dot.addEventListener('mouseenter', () => {
+        this.tip.textContent = text;
+        this.tip.hidden = false;
+      });
+      dot.addEventListener('mouseleave', () => (this.tip.hidden = true));
+      dot.addEventListener('click', () => this.onPick(q.f, q.i));
+      dot.addEventListener('keydown', (e) => {
+        if ((e as KeyboardEvent).key === 'Enter') this.onPick(q.f, q.i);
+      });
+      pts.append(dot);
+    }
+    root.append(pts);
+    this.plot.append(root);
+    this.renderTable(input);
+  }
+
+  private renderTable(input: ParetoInput): void {
+    const head = el('tr');
+    for (const h of ['#', 'accuracy', input.frontMeasured ? 'measured' : 'predicted', COST_LABEL.macs, 'params', 'latency', 'resolution', 'width', 'depths', '']) head.append(el('th', undefined, h));
+    const rows = input.front.map((f, i) => {
+      const tr = el('tr');
+      tr.dataset.index = String(i);
+      const cells = [
+        String(i + 1),
+        pct(accuracyOf(f)),
+        f.validationAccuracy !== undefined ? pct(f.validationAccuracy) : pct(f.predictedAccuracy),
+        formatCost(f.macs, 'macs'),
+        formatCost(f.params, 'params'),
+        f.latencyMs !== undefined ? `${f.latencyMs.toFixed(2)} ms` : '—',
+        String(f.arch.r),
+        String(f.arch.w),
+        f.arch.d.join(' '),
+      ];
+      for (const c of cells) tr.append(el('td', undefined, c));
+      const td = el('td');
+      const show = el('button', 'link-button', 'Show');
+      show.title = 'Show this subnet in the supernet visualizer';
+      show.onclick = () => this.onPick(f, i);
+      td.append(show);
+      tr.append(td);
+      return tr;
+    });
+    const thead = el('thead');
+    thead.append(head);
+    const tbody = el('tbody');
+    tbody.append(...rows);
+    this.table.replaceChildren(thead, tbody);
+  }
+}
