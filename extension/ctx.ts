@@ -3,6 +3,7 @@
 // extension's lifetime (`subscriptions`) and each host connection (inside Host).
 import * as vscode from 'vscode';
 import type { MonitorCommands, SupernetView } from '../daemon/protocol/webview';
+import { describeSpaceOn } from './hosts/describe-space';
 import { Host, type HostSnapshot } from './hosts/host';
 import { localSocketPath, socketTransport, stdioTransport } from './hosts/local-transport';
 import type { DaemonTransport } from './hosts/connection';
@@ -33,7 +34,7 @@ export class Ctx implements MonitorServices, VisualizerServices {
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.log = vscode.window.createOutputChannel('MANTA', { log: true });
-    this.languageClient = new ConfigLanguageClient(extension.extensionUri, this.log);
+    this.languageClient = new ConfigLanguageClient(extension.extensionUri, this.log, (params) => describeSpaceOn(this.localHost, params));
     extension.subscriptions.push(this.log, this.languageClient, this.hostsTree, this.runsTree, this.statusBar);
     this.addHost(new Host(LOCAL_HOST_ID, 'Local', 'local', () => this.openLocalTransport(), this.clientInfo()));
   }
@@ -121,6 +122,16 @@ export class Ctx implements MonitorServices, VisualizerServices {
       void vscode.commands.executeCommand('setContext', 'manta.hasRuns', snaps.some((s) => s.runs.length > 0));
     };
     host.onDidChange.on(refresh);
+    if (host.id === LOCAL_HOST_ID) {
+      // The language server's search-space costs come from this host: tell it when they can (or no longer can).
+      let connected = host.isConnected;
+      host.onDidChange.on(() => {
+        if (host.isConnected !== connected) {
+          connected = host.isConnected;
+          this.languageClient.daemonAvailability(connected);
+        }
+      });
+    }
     host.onDaemonLog.on((l) => this.log[l.level === 'warn' ? 'warn' : l.level](`[${host.label}${l.runId ? ` ${l.runId}` : ''}] ${l.message}`));
     this.extension.subscriptions.push({ dispose: () => host.dispose() });
     refresh();

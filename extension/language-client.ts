@@ -1,9 +1,11 @@
 // Starts the config language server (dist/config-server.js) over IPC for *.manta.json files, on demand: the client
-// knows one fact about the server, the path of its built module.
+// knows one fact about the server, the path of its built module. It answers the server's one question to the outside
+// (a config's search-space costs) with what it is given, and tells it when the daemon comes or goes.
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import type { DescribeSpaceParams } from '../daemon/protocol';
 import type { SupernetView } from '../daemon/protocol/webview';
-import { SupernetViewRequest } from './server/lsp-ext';
+import { DaemonAvailabilityNotification, DescribeSpaceViaDaemonRequest, SupernetViewRequest, type SpaceCostsAnswer } from './server/lsp-ext';
 
 export const CONFIG_GLOB = '**/*.manta.json';
 
@@ -14,6 +16,8 @@ export class ConfigLanguageClient implements vscode.Disposable {
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly output: vscode.LogOutputChannel,
+    /** Answers the server's manta/lsp/describeSpace (from the local daemon, never starting one). */
+    private readonly describeSpace: (params: DescribeSpaceParams) => Promise<SpaceCostsAnswer>,
   ) {}
 
   /** Starts the server once; later calls get the same client. */
@@ -34,6 +38,7 @@ export class ConfigLanguageClient implements vscode.Disposable {
       diagnosticCollectionName: 'manta',
     };
     const client = new LanguageClient('manta-config', 'MANTA Config', serverOptions, clientOptions);
+    client.onRequest(DescribeSpaceViaDaemonRequest, (params) => this.describeSpace(params));
     this.starting = client.start().then(
       () => {
         this.client = client;
@@ -55,6 +60,11 @@ export class ConfigLanguageClient implements vscode.Disposable {
   async supernetView(uri: vscode.Uri): Promise<SupernetView | null> {
     const client = await this.start();
     return client.sendRequest(SupernetViewRequest, { uri: uri.toString() });
+  }
+
+  /** Tells a running server that the daemon connected or went away (its cached costs are then void). */
+  daemonAvailability(connected: boolean): void {
+    void this.client?.sendNotification(DaemonAvailabilityNotification, { connected }).catch(() => undefined);
   }
 
   /** Awaited by deactivate, so the server is shut down cleanly. */

@@ -24,6 +24,7 @@ export const Methods = {
   measureLatencyTable: 'manta/measureLatencyTable',
   shutdown: 'manta/shutdown',
   startSyntheticRun: 'manta/startSyntheticRun',
+  describeSpace: 'manta/describeSpace',
   // notifications, daemon → client
   events: 'manta/events',
   runStatus: 'manta/runStatus',
@@ -227,6 +228,35 @@ export interface StartSyntheticRunParams {
 export const StartSyntheticRunRequest = new RequestType<StartSyntheticRunParams, RunResult, MantaErrorData>(
   Methods.startSyntheticRun,
 );
+
+export interface DescribeSpaceParams {
+  /** A config object as in a *.manta.json file (validated as manta/startRun validates it; its dataset need not exist). */
+  config: MantaConfig;
+  /** The folder its relative paths resolve against; needed only to count a folder dataset's classes. */
+  configDir?: string;
+}
+export interface CostRange {
+  /** Of the smallest subnet (every choice at its smallest). */
+  min: number;
+  /** Of the largest subnet. */
+  max: number;
+}
+export interface DescribeSpaceResult {
+  /** Distinct subnets of the search space (a float: the default space has ~2·10^19). */
+  size: number;
+  /** Forward multiply-accumulates per image, counted as OFA counts them; absent when `costsUnavailable` says why. */
+  macs?: CostRange;
+  /** Trainable parameters; absent with `macs`. */
+  params?: CostRange;
+  /** The input shape the costs were counted for, from the config's data section. */
+  inputChannels?: number;
+  classes?: number;
+  /** Why macs and params are absent, as a phrase for the user (e.g. a folder dataset's path does not exist). */
+  costsUnavailable?: string;
+}
+/** The size of a config's search space and the MACs and parameters of its smallest and largest subnets: the
+ * analytic cost model of daemon/ofa, answered at once without a worker. */
+export const DescribeSpaceRequest = new RequestType<DescribeSpaceParams, DescribeSpaceResult, MantaErrorData>(Methods.describeSpace);
 
 // ——— notifications (daemon → client) ———
 

@@ -83,4 +83,10 @@ export const paramsSchemas: Record<RequestMethod, object> = {
       checkpointEvery: { type: 'integer', minimum: 1, maximum: 100000000 },
     },
   },
+  [Methods.describeSpace]: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['config'],
+    properties: { config: { type: 'object' }, configDir: hostPath },
+  },
 };

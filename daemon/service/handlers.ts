@@ -8,6 +8,8 @@ import { MantaErrorCodes, type MantaErrorData } from '../protocol/errors';
 import {
   Methods,
   type AttachParams,
+  type DescribeSpaceParams,
+  type DescribeSpaceResult,
   type DetachResult,
   type ExportSubnetParams,
   type ExportSubnetResult,
@@ -26,6 +28,7 @@ import {
 } from '../protocol/methods';
 import { checkProtocolCompatibility, PROTOCOL_VERSION } from '../protocol/version';
 import type { Daemon } from './daemon';
+import { describeSearchSpace } from './describe-space';
 import { checkRequestPath, prepareRun } from './prepare-run';
 import type { Session } from './session';
 
@@ -169,6 +172,10 @@ async function startSyntheticRun({ daemon }: HandlerContext, p: StartSyntheticRu
   return { run: await daemon.runs.startSynthetic(p) };
 }
 
+async function describeSpace({ daemon }: HandlerContext, p: DescribeSpaceParams): Promise<DescribeSpaceResult> {
+  return describeSearchSpace(p, daemon.allowedRoots);
+}
+
 export const handlers: Record<RequestMethod, Handler> = {
   [Methods.hello]: hello,
   [Methods.hostInfo]: hostInfo,
@@ -183,4 +190,5 @@ export const handlers: Record<RequestMethod, Handler> = {
   [Methods.measureLatencyTable]: measureLatencyTable,
   [Methods.shutdown]: shutdown,
   [Methods.startSyntheticRun]: startSyntheticRun,
+  [Methods.describeSpace]: describeSpace,
 };

@@ -65,6 +65,16 @@ async function readConfigFile(configPath: string): Promise<unknown> {
   }
 }
 
+/** The config: schema (with defaults), then the checks across fields; every error at once as InvalidConfig. */
+export function checkedConfig(submitted: unknown): { config: ResolvedConfig; warnings: string[] } {
+  const result = validateConfig(submitted);
+  if (!result.ok) throw problemsError(MantaErrorCodes.InvalidConfig, 'invalid config', result.problems);
+  const checks = checkConfig(result.config);
+  const errors = checks.filter((p) => p.severity === 'error');
+  if (errors.length > 0) throw problemsError(MantaErrorCodes.InvalidConfig, 'invalid config', errors.map(({ path: p, rule, message }) => ({ path: p, rule, message })));
+  return { config: result.config, warnings: checks.filter((p) => p.severity === 'warning').map((p) => p.message) };
+}
+
 export async function prepareRun(params: StartRunParams, allowedRoots: readonly string[]): Promise<PreparedRun> {
   // Where the config comes from: an object with its folder, or a file.
   const shape: ParamProblem[] = [];
@@ -95,13 +105,7 @@ export async function prepareRun(params: StartRunParams, allowedRoots: readonly 
   }
   const submitted = configPath ? await readConfigFile(configPath) : params.config;
 
-  // The config: schema (with defaults), then the checks across fields.
-  const result = validateConfig(submitted);
-  if (!result.ok) throw problemsError(MantaErrorCodes.InvalidConfig, 'invalid config', result.problems);
-  const config = result.config;
-  const checks = checkConfig(config);
-  const errors = checks.filter((p) => p.severity === 'error');
-  if (errors.length > 0) throw problemsError(MantaErrorCodes.InvalidConfig, 'invalid config', errors.map(({ path: p, rule, message }) => ({ path: p, rule, message })));
+  const { config, warnings } = checkedConfig(submitted);
 
   // Paths: inside the config's folder or an allowed root, then existing.
   const roots = [configDir!, ...allowedRoots];
@@ -118,5 +122,5 @@ export async function prepareRun(params: StartRunParams, allowedRoots: readonly 
   if (missing.length > 0) {
     throw problemsError(MantaErrorCodes.PathNotFound, 'dataset paths not found', missing.map(({ path: p, rule, message }) => ({ path: p, rule, message: `${p} ${message}` })));
   }
-  return { submitted, config, configDir: configDir!, configPath, runsDir, warnings: checks.filter((p) => p.severity === 'warning').map((p) => p.message) };
+  return { submitted, config, configDir: configDir!, configPath, runsDir, warnings };
 }

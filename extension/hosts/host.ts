@@ -131,6 +131,13 @@ export class Host {
     return c.request(type, params);
   }
 
+  /** Sends a request on the live connection only, never connecting: undefined when there is none. */
+  async requestIfConnected<P, R>(type: RequestType<P, R, MantaErrorData>, params: P): Promise<R | undefined> {
+    const c = this.connection;
+    if (!c || c.isClosed) return undefined;
+    return c.request(type, params);
+  }
+
   /** Records a run the daemon told us about in a reply (start, stop …) without waiting for its notification. */
   noteRun(run: RunSummary): void {
     this.runs.set(run.runId, run);

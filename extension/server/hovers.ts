@@ -4,7 +4,8 @@ import { findNodeAtOffset, getNodePath, parse, parseTree } from './jsonc';
 import { choiceLists, DIMENSIONS, type FileProbe } from './checks';
 import type { Span } from './locate';
 import { describeSchema, schemaAt } from './schema-walk';
-import { formatCount, formatMacs, searchSpaceSize } from './space';
+import type { SpaceCosts } from './space-costs';
+import { spaceSummary } from './space';
 import { PATH_FIELDS } from './completions';
 
 export interface ConfigHover {
@@ -15,8 +16,8 @@ export interface ConfigHover {
 export interface HoverContext {
   configDir?: string;
   probe?: FileProbe;
-  /** MACs of the smallest and largest subnet when the daemon could tell (undefined: not known). */
-  macsRange?: { smallest: number; largest: number };
+  /** The search space's costs as far as the daemon told them (undefined: not asked). */
+  costs?: SpaceCosts;
 }
 
 type Json = Record<string, unknown>;
@@ -44,28 +45,35 @@ export function phaseSamples(config: unknown, phaseIndex: number): Record<string
   return current;
 }
 
-export function spaceSummary(supernet: unknown, macsRange?: HoverContext['macsRange']): string | undefined {
-  const size = searchSpaceSize(supernet);
-  if (!size) return undefined;
-  const macs = macsRange ? ` · MACs ${formatMacs(macsRange.smallest)} – ${formatMacs(macsRange.largest)}` : '';
-  return `Search space: ${formatCount(size.subnets)} subnets${macs}`;
-}
-
-export function hoverConfig(text: string, offset: number, ctx: HoverContext = {}): ConfigHover | undefined {
+/** The node a hover at `offset` describes (on a property's name: its value) and its JSON path. */
+function hovered(text: string, offset: number) {
   const root = parseTree(text);
   if (!root) return undefined;
   let node = findNodeAtOffset(root, offset, true);
   if (!node) return undefined;
-  // On a property's name, describe its value.
   if (node.parent?.type === 'property' && node.parent.children?.[0] === node && node.parent.children[1]) node = node.parent.children[1];
-  const path = getNodePath(node);
+  return { node, path: getNodePath(node) };
+}
+
+const showsSpace = (path: (string | number)[]) => path[0] === 'supernet' && (path.length === 1 || String(path[1]).endsWith('Choices'));
+
+/** Whether the hover at `offset` shows the search space, so that the caller first finds its costs. */
+export function hoversSpace(text: string, offset: number): boolean {
+  const h = hovered(text, offset);
+  return h !== undefined && showsSpace(h.path);
+}
+
+export function hoverConfig(text: string, offset: number, ctx: HoverContext = {}): ConfigHover | undefined {
+  const h = hovered(text, offset);
+  if (!h) return undefined;
+  const { node, path } = h;
   const value: unknown = parse(text);
   const schema = schemaAt(value, path);
   const name = path.length ? String(path[path.length - 1]) : 'config';
   const parts: string[] = [];
   if (schema) parts.push(describeSchema(schema, typeof path[path.length - 1] === 'number' ? `${String(path[path.length - 2])}[${name}]` : name));
-  if (path[0] === 'supernet' && (path.length === 1 || (path.length >= 2 && String(path[1]).endsWith('Choices')))) {
-    const s = spaceSummary(isObject(value) ? value.supernet : undefined, ctx.macsRange);
+  if (showsSpace(path)) {
+    const s = spaceSummary(isObject(value) ? value.supernet : undefined, ctx.costs);
     if (s) parts.push(s);
   }
   if (path[0] === 'training' && path[1] === 'phases' && typeof path[2] === 'number') {

@@ -1,11 +1,13 @@
 // extension/server/: the config language server — diagnostics (schema + checks across fields), hovers, completions,
 // quick fixes and a CodeLens on the search space, for *.manta.json files. It never imports `vscode`; every check is a
-// pure function of the text (diagnose.ts, checks.ts) and this file only wires them to LSP.
+// pure function of the text (diagnose.ts, checks.ts) and this file only wires them to LSP. The one thing it asks of
+// the outside is the search space's MACs and parameters: the client forwards that to the daemon (lsp-ext.ts).
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   CodeActionKind,
+  CodeLensRefreshRequest,
   CompletionItemKind,
   DiagnosticSeverity,
   InsertTextFormat,
@@ -25,9 +27,18 @@ import type { FileProbe } from './checks';
 import { completeConfig } from './completions';
 import { diagnoseConfig, type ConfigDiagnostic } from './diagnose';
 import { fixEdits } from './fixes';
-import { hoverConfig, spaceSummary } from './hovers';
+import type { MantaConfig } from '../../schemas';
+import { hoverConfig, hoversSpace } from './hovers';
 import { parseConfigText, type Span } from './locate';
-import { SHOW_SUPERNET_COMMAND, SupernetViewRequest } from './lsp-ext';
+import {
+  CONNECT_DAEMON_COMMAND,
+  DaemonAvailabilityNotification,
+  DescribeSpaceViaDaemonRequest,
+  SHOW_SUPERNET_COMMAND,
+  SupernetViewRequest,
+} from './lsp-ext';
+import { SpaceCostsCache, spaceCostsKey, type SpaceCosts } from './space-costs';
+import { spaceLenses } from './space';
 import { supernetView } from './supernet-view';
 
 const connection = createConnection(ProposedFeatures.all);
@@ -52,7 +63,28 @@ function configDirOf(uri: string): string | undefined {
 const range = (doc: TextDocument, span: Span) => ({ start: doc.positionAt(span.start), end: doc.positionAt(span.end) });
 const SEVERITY = { error: DiagnosticSeverity.Error, warning: DiagnosticSeverity.Warning, info: DiagnosticSeverity.Information } as const;
 
-connection.onInitialize((): InitializeResult => {
+// Whether the client re-asks for CodeLenses on request (answers that arrive after a lens was drawn).
+let codeLensRefresh = false;
+const spaceCosts = new SpaceCostsCache(
+  (params) => connection.sendRequest(DescribeSpaceViaDaemonRequest, params),
+  () => {
+    if (codeLensRefresh) void connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
+  },
+);
+connection.onNotification(DaemonAvailabilityNotification, () => {
+  spaceCosts.clear();
+  if (codeLensRefresh) void connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
+});
+
+/** The search-space costs of a document's config, from the daemon through the client (cached per text). */
+function costsOf(doc: TextDocument, text: string, config: unknown): Promise<SpaceCosts> {
+  const configDir = configDirOf(doc.uri);
+  // The daemon validates the config in full; what the editor parsed is sent as it is.
+  return spaceCosts.get(spaceCostsKey(text, configDir), () => ({ config: config as MantaConfig, ...(configDir ? { configDir } : {}) }));
+}
+
+connection.onInitialize(({ capabilities }): InitializeResult => {
+  codeLensRefresh = capabilities.workspace?.codeLens?.refreshSupport === true;
   return {
     capabilities: {
       textDocumentSync: TextDocumentSyncKind.Incremental,
@@ -99,12 +131,17 @@ documents.onDidClose(({ document }) => {
   void connection.sendDiagnostics({ uri: document.uri, diagnostics: [] });
 });
 
-connection.onHover(({ textDocument, position }) => {
+connection.onHover(async ({ textDocument, position }) => {
   const doc = documents.get(textDocument.uri);
   if (!doc) return null;
   const text = doc.getText();
   const offset = doc.offsetAt(position);
-  const hover = hoverConfig(text, offset, { configDir: configDirOf(doc.uri), probe });
+  const version = doc.version;
+  const value = hoversSpace(text, offset) ? parseConfigText(text).value : undefined;
+  const costs = value !== undefined ? await costsOf(doc, text, value) : undefined;
+  // Typing while the daemon answered: the spans below no longer match the document.
+  if (doc.version !== version) return null;
+  const hover = hoverConfig(text, offset, { configDir: configDirOf(doc.uri), probe, costs });
   return hover ? { contents: { kind: 'markdown', value: hover.markdown }, range: range(doc, hover.span) } : null;
 });
 
@@ -152,23 +189,28 @@ connection.onCodeAction(({ textDocument, range: wanted }) => {
   return actions;
 });
 
-connection.onCodeLens(({ textDocument }) => {
+const LENS_COMMAND = { showSupernet: SHOW_SUPERNET_COMMAND, connectDaemon: CONNECT_DAEMON_COMMAND, none: '' } as const;
+
+connection.onCodeLens(async ({ textDocument }) => {
   const doc = documents.get(textDocument.uri);
   if (!doc) return [];
   const text = doc.getText();
   const root = parseTree(text);
   const supernet = root ? findNodeAtLocation(root, ['supernet']) : undefined;
   const value = parseConfigText(text).value as { supernet?: unknown } | undefined;
-  if (!supernet || !value) return [];
-  // The MACs range needs the supernet's cost model, which lives in the daemon and has no protocol method yet.
-  const title = spaceSummary(value.supernet);
-  if (!title) return [];
+  if (!supernet || !value || spaceLenses(value.supernet, { kind: 'computing' }).length === 0) return [];
   const key = supernet.parent?.children?.[0] ?? supernet;
-  const lens: CodeLens = {
-    range: range(doc, { start: key.offset, end: key.offset + key.length }),
-    command: { title, command: SHOW_SUPERNET_COMMAND, arguments: [doc.uri] },
-  };
-  return [lens];
+  // Positions of the text as requested, before waiting (the document may change meanwhile).
+  const at = range(doc, { start: key.offset, end: key.offset + key.length });
+  // The MACs and parameters come from the daemon's cost model (manta/describeSpace), through the client.
+  const lenses = spaceLenses(value.supernet, await costsOf(doc, text, value));
+  return lenses.map(
+    (l): CodeLens => ({
+      range: at,
+      // An empty command id draws the lens as a label.
+      command: { title: l.title, command: LENS_COMMAND[l.action], arguments: l.action === 'showSupernet' ? [doc.uri] : [] },
+    }),
+  );
 });
 
 connection.onRequest(SupernetViewRequest, ({ uri }) => {

@@ -6,8 +6,17 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { AttachRequest, ListRunsRequest, ResumeRunRequest, StartSyntheticRunRequest } from '../../daemon/protocol';
 import { listCheckpointFiles } from '../../daemon/train/checkpoint-files';
-import { readLogSeqs, startDaemon, stopDaemon, tempDir } from './harness';
+import { readLogSeqs, startDaemon, stopDaemon, tempDir, waitFor } from './harness';
 import { assertExactLog, connect, finalWeights, processGone, reachStep, rng, seed, waitStatus, workerPid } from './resume-helpers';
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 test(`a synthetic run killed three times at random steps resumes each time to the uninterrupted weights (seed ${seed})`, async () => {
   const dir = tempDir();
@@ -26,10 +35,20 @@ test(`a synthetic run killed three times at random steps resumes each time to th
 
     const killed = await start();
     let reached = 0;
+    let lastPid = 0;
     for (let i = 0; i < 3; i++) {
-      reached = Math.min(params.steps - 1, reached + 1 + rng.int(800));
+      // The resumed worker must be up (run.json names it) before we pick the next point: the old pid file would
+      // name a dead process, and events kept from before the cut-back must not count as progress of the new one.
+      const pid = await waitFor(() => {
+        const p = workerPid(killed.runDir);
+        return p !== lastPid && isAlive(p) ? p : undefined;
+      }, 90000, () => `the worker of run ${killed.runId} did not start`);
+      const seenStep = Math.max(0, ...seen.of(killed.runId).map((e) => (e.kind === 'step' ? e.data.step : 0)));
+      // Kill points stay in the first 70% of the run, so the worker is still training when the kill lands.
+      reached = Math.min(Math.floor(params.steps * 0.7), Math.max(reached, seenStep) + 1 + rng.int(500));
       await reachStep(seen, killed.runId, reached);
-      process.kill(workerPid(killed.runDir), 'SIGKILL');
+      process.kill(pid, 'SIGKILL');
+      lastPid = pid;
       await waitStatus(seen, client, killed.runId, 'interrupted', daemon);
       await client.connection.sendRequest(ResumeRunRequest, { runId: killed.runId });
     }

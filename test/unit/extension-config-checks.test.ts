@@ -221,9 +221,10 @@ test('hovers document the field and show the search space and what a phase sampl
     training: { phases: [{ phase: 'largest', epochs: 1 }, { phase: 'kernel', epochs: 2, kernel: [3, 5, 7] }] },
   });
   const t = text(c);
-  const onSupernet = hoverConfig(t, t.indexOf('"supernet"') + 2, { macsRange: { smallest: 3.9e6, largest: 15.2e6 } });
+  const costs = { kind: 'described', description: { size: 7371 ** 5, macs: { min: 3.9e6, max: 15.2e6 }, params: { min: 2.1e6, max: 6.4e6 } } } as const;
+  const onSupernet = hoverConfig(t, t.indexOf('"supernet"') + 2, { costs });
   assert.ok(onSupernet);
-  assert.match(onSupernet.markdown, /Search space: 2\.2 × 10\^19 subnets · MACs 3\.9 M – 15\.2 M/);
+  assert.match(onSupernet.markdown, /Search space: 2\.2 × 10\^19 subnets · MACs 3\.9M–15\.2M · params 2\.1M–6\.4M/);
   const onEpochs = hoverConfig(t, t.lastIndexOf('"epochs"') + 2)!;
   assert.match(onEpochs.markdown, /\*\*epochs\*\*/);
   assert.match(onEpochs.markdown, /This phase samples: kernel \[3, 5, 7\] · expand \[6\] · depth \[4\]/);

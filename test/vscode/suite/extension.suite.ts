@@ -73,16 +73,23 @@ export function extensionSuite(): void {
       assert.ok(titles.length >= 1);
     });
 
-    test('shows the search space size in a CodeLens on the supernet', async () => {
+    test('shows the search space size in a CodeLens on the supernet, and that MACs need the daemon', async () => {
       const uri = workspaceFile('tiny.manta.json');
       await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
-      const lenses = await until('the search-space CodeLens', async () => {
+      assert.equal(api.hosts()[0].state.kind, 'disconnected', 'no daemon yet: opening a config does not start one');
+      const lenses = await until('the search-space CodeLenses', async () => {
         const l = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
-        return l && l.some((x) => x.command?.title.startsWith('Search space')) ? l : undefined;
+        return l && l.some((x) => x.command?.title.startsWith('MACs')) ? l : undefined;
       });
-      const lens = lenses.find((x) => x.command?.title.startsWith('Search space'))!;
       // tiny: per unit (2·2)^1 + (2·2)^2 = 20; five units; one width, one resolution: 20^5 = 3.2 million
-      assert.equal(lens.command!.title, 'Search space: 3.2 × 10^6 subnets');
+      assert.deepEqual(
+        lenses.map((x) => [x.command?.title, x.command?.command]),
+        [
+          ['Search space: 3.2 × 10^6 subnets', 'manta.showSupernet'],
+          ['MACs: start the MANTA daemon', 'manta.connectHost'],
+        ],
+      );
+      assert.equal(api.hosts()[0].state.kind, 'disconnected', 'the lens did not start a daemon');
     });
 
     test('Start Search runs the config on the local daemon; the Runs tree and the monitor follow it', async () => {
@@ -115,6 +122,19 @@ export function extensionSuite(): void {
         const verdict = JSON.parse(readFileSync(`${handshake}.done`, 'utf8')) as { ok: boolean; detail: string };
         assert.ok(verdict.ok, `monitor page: ${verdict.detail}`);
       }
+    });
+
+    test('with the daemon connected, the CodeLens shows the MACs and parameters of the smallest and largest subnets', async () => {
+      assert.equal(api.hosts()[0].state.kind, 'connected');
+      const uri = workspaceFile('tiny.manta.json');
+      // The daemon's manta/describeSpace through the language server and the client; figures from daemon/ofa/costs.ts
+      // for tiny's synthetic data (3 channels, 4 classes) at resolution 16.
+      const lens = await until('the CodeLens with MACs', async () => {
+        const l = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+        return l?.find((x) => x.command?.title.includes('MACs ')) ?? undefined;
+      });
+      assert.equal(lens.command!.title, 'Search space: 3.2 × 10^6 subnets · MACs 66.0k–183.4k · params 10.3k–35.5k');
+      assert.equal(lens.command!.command, 'manta.showSupernet');
     });
   });
 }

@@ -1,0 +1,20 @@
+// The number of distinct subnets a config's search space holds, counted as OFA counts it: per unit, a depth and then
+// a kernel size and an expand ratio for every active block; times the width and resolution choices. One definition
+// for the daemon (manta/describeSpace) and the config language server (its CodeLens, with or without a daemon).
+
+/** The choice lists of a supernet (repeats count once). */
+export interface SpaceChoices {
+  kernel: readonly number[];
+  expand: readonly number[];
+  depth: readonly number[];
+  width: readonly number[];
+  resolution: readonly number[];
+}
+
+/** Distinct subnets of `units` searchable units (a float: the default space has ~2·10^19). */
+export function countSubnets(choices: SpaceChoices, units: number): number {
+  const distinct = (list: readonly number[]) => new Set(list).size;
+  const perBlock = distinct(choices.kernel) * distinct(choices.expand);
+  const perUnit = [...new Set(choices.depth)].reduce((sum, d) => sum + perBlock ** d, 0);
+  return perUnit ** units * distinct(choices.width) * distinct(choices.resolution);
+}
