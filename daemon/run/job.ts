@@ -24,7 +24,8 @@ import { CurveCollector, renderReport } from '../search/report';
 import { writeResults, type FrontEntry, type ResultsFile } from '../search/results';
 import { createScorer } from '../search/scorer';
 import { decodeCheckpoint } from '../train/checkpoint-codec';
-import { readLatestCheckpoint, removeStaleTempFiles } from '../train/checkpoint-files';
+import { readLatestCheckpoint, removeStaleTempFiles, type CheckpointFile } from '../train/checkpoint-files';
+import type { TrainerState } from '../train/state';
 import { trainSupernet, type TrainSupernetResult } from '../train/train-supernet';
 import { CHECKPOINT_DIR, CONFIG_FILE, EVENTS_FILE, MEASUREMENTS_FILE, REPORT_FILE, RESULTS_FILE, SUBNETS_DIR } from './layout';
 
@@ -95,7 +96,7 @@ export async function runJob(config: ResolvedConfig, opts: RunJobOptions): Promi
   const engine = await initEngine({ backend: config.backend });
   const backend: BackendInfo = { backend: engine.backend, version: engine.version, device: engine.device };
 
-  let resumeFrom: Awaited<ReturnType<typeof readLatestCheckpoint<ReturnType<typeof decodeCheckpoint>>>>;
+  let resumeFrom: { file: CheckpointFile; value: TrainerState } | undefined;
   if (opts.resume) {
     await removeStaleTempFiles(checkpointDir);
     resumeFrom = await readLatestCheckpoint(checkpointDir, (bytes, source) => decodeCheckpoint(bytes, source), warn);
@@ -190,9 +191,11 @@ async function searchTrained(
     table = await buildLatencyTable(space, dataset.channels, dataset.classes, {
       backend,
       cacheDir: opts.cacheDir ?? defaultCacheDir(),
+      signal,
       onProgress: (done, total) => progress('latency', done, total, 'timing block variants'),
     });
   } catch (e) {
+    if (stopped()) return undefined;
     if (s.objective === 'latency' || s.constraints.maxLatencyMs !== undefined) throw e;
     warn(`latency table unavailable (${(e as Error).message}); results have no latency`);
   }
@@ -204,7 +207,9 @@ async function searchTrained(
   const measurementsFile = join(opts.runDir, MEASUREMENTS_FILE);
   let measured = opts.resume ? readMeasurements(measurementsFile, space) : undefined;
   if (!measured) {
-    const archs = sampleSubnetsToMeasure(space, s.measuredSubnets, Rng.derive(config.seed, STREAM.measure));
+    const archs = sampleSubnetsToMeasure(space, s.measuredSubnets, Rng.derive(config.seed, STREAM.measure), (arch) =>
+      efficiency.objectiveCost(efficiency.costs(arch), s.objective),
+    );
     if (archs.length < s.measuredSubnets) warn(`the search space has only ${archs.length} distinct subnets; measured all of them`);
     progress('measure', 0, archs.length, 'measuring subnets');
     try {
@@ -235,9 +240,10 @@ async function searchTrained(
   const genome = new ArchGenome(space);
   const archCost = efficiency.costFunction(s.objective, s.constraints);
   progress('search', 0, s.evolution.generations, 'evolving');
+  const scorer = createScorer(predictor.weights);
   const evolution = await evolve(
     genome,
-    genomePredictor(genome, createScorer(predictor.weights)),
+    genomePredictor(genome, scorer),
     (g) => archCost(genome.toArch(g)),
     { ...s.evolution, seed: config.seed, signal },
     (kind, data) => {
@@ -247,10 +253,12 @@ async function searchTrained(
         progress('search', d.generation, d.generations, `best predicted ${(d.bestPredictedAccuracy * 100).toFixed(1)}%`);
       }
     },
-  ).catch((e: unknown) => {
-    if (stopped()) return undefined;
-    throw e;
-  });
+  )
+    .catch((e: unknown) => {
+      if (stopped()) return undefined;
+      throw e;
+    })
+    .finally(() => scorer.dispose());
   if (!evolution) return undefined;
   const point = (arch: Arch, costs: SubnetCosts, predictedAccuracy: number): ParetoPoint => ({
     arch,

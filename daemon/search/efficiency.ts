@@ -118,9 +118,9 @@ export class EfficiencyModel {
         this.inputChannels,
         this.classes,
       );
-    const any = uniform(space.kernel[0], space.expand[0]);
+    const base = uniform(space.kernel[0], space.expand[0]);
     const searchable = (l: SubnetLayout) => l.blocks.filter((b) => b.unit >= 0);
-    const fixed = layoutCosts({ ...any, blocks: any.blocks.filter((b) => b.unit < 0) });
+    const fixed = layoutCosts({ ...base, blocks: base.blocks.filter((b) => b.unit < 0) });
     const block = Array.from({ length: space.blocks }, () => space.kernel.map(() => space.expand.map(() => ({ macs: 0, params: 0 }))));
     space.kernel.forEach((k, ki) => {
       space.expand.forEach((e, ei) => {

@@ -15,7 +15,7 @@ export {
   type TrainedPredictor,
 } from './predictor';
 export { EfficiencyModel, type Constraints, type Objective, type SubnetCosts } from './efficiency';
-export { buildLatencyTable, validateLatencyTable, timeModel, type LatencyOptions, type LatencyTable, type LatencyValidation } from './latency';
+export { buildLatencyTable, validateLatencyTable, timeModel, LatencyStoppedError, type LatencyOptions, type LatencyTable, type LatencyValidation } from './latency';
 export { ArchGenome, type Genome } from './genome';
 export {
   evolve,

@@ -30,9 +30,17 @@ export interface LatencyOptions {
   backend: BackendInfo;
   /** Directory of the cache files; none: time everything, cache nothing. */
   cacheDir?: string;
+  /** Time every variant again (the cache file is then rewritten). */
+  refresh?: boolean;
   /** Timed runs per variant after warm-up; the median is kept (default 9). */
   repeats?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Stops between variants (throws LatencyStoppedError; what was timed so far is cached). */
+  signal?: AbortSignal;
+}
+
+export class LatencyStoppedError extends Error {
+  override name = 'LatencyStoppedError';
 }
 
 interface CacheFile {
@@ -195,7 +203,7 @@ function writeCache(file: string, cache: CacheFile): void {
 export async function buildLatencyTable(space: SearchSpace, inputChannels: number, classes: number, opts: LatencyOptions): Promise<LatencyTable> {
   const repeats = opts.repeats ?? 9;
   const file = opts.cacheDir ? cachePath(opts.cacheDir, opts.backend) : undefined;
-  const entries: Record<string, number> = file ? readCache(file, opts.backend) : {};
+  const entries: Record<string, number> = file && !opts.refresh ? readCache(file, opts.backend) : {};
 
   // Every variant of every (resolution, width): the uniform largest-depth archs cover every block slot.
   const depth = space.depth[space.depth.length - 1];
@@ -222,15 +230,21 @@ export async function buildLatencyTable(space: SearchSpace, inputChannels: numbe
   if (!(OVERHEAD in entries)) needed.set(OVERHEAD, () => model([1, 1, 1], (x) => apply(tf.layers.activation({ activation: 'relu' }), x)));
 
   let done = 0;
+  const save = (): void => {
+    if (!file || done === 0) return;
+    mkdirSync(opts.cacheDir!, { recursive: true });
+    writeCache(file, { version: TABLE_VERSION, backend: opts.backend, entries });
+  };
   for (const [sig, make] of needed) {
+    if (opts.signal?.aborted) {
+      save();
+      throw new LatencyStoppedError('latency table stopped');
+    }
     entries[sig] = timeAndDispose(make(), repeats);
     opts.onProgress?.(++done, needed.size);
     if (done % 8 === 0) await new Promise((r) => setImmediate(r));
   }
-  if (file && needed.size > 0) {
-    mkdirSync(opts.cacheDir!, { recursive: true });
-    writeCache(file, { version: TABLE_VERSION, backend: opts.backend, entries });
-  }
+  save();
 
   const overhead = entries[OVERHEAD];
   const net = (sig: string): number => Math.max(0, entries[sig] - overhead);

@@ -27,6 +27,8 @@ export interface PredictorOptions {
   seed: number;
   /** Minibatch size (default 32). */
   batchSize?: number;
+  /** Refit on every sample after judging on the held-out part (default true). */
+  refit?: boolean;
 }
 
 export interface PredictorStats {
@@ -38,6 +40,7 @@ export interface PredictorStats {
 }
 
 export interface TrainedPredictor {
+  /** The search's predictor: refitted on every sample unless `refit` is false. */
   weights: MlpWeights;
   stats: PredictorStats;
   /** The held-out pairs (for the report's predicted-vs-measured plot). */
@@ -146,34 +149,24 @@ export function tfjsPredict(weights: MlpWeights, features: readonly Float32Array
   }
 }
 
-/**
- * Trains the predictor on measured samples: a seeded hold-out split, standardized targets (so one learning rate fits
- * any accuracy range), minibatch Adam on MSE. The held-out part only judges; it is not trained on.
- */
-export async function trainPredictor(samples: readonly PredictorSample[], opts: PredictorOptions): Promise<TrainedPredictor> {
-  if (samples.length < 4) throw new Error(`the predictor needs at least 4 measured subnets, got ${samples.length}`);
+/** Fits an MLP to `samples` (standardized targets, minibatch Adam on MSE); the returned weights predict accuracies. */
+async function fit(samples: readonly PredictorSample[], opts: PredictorOptions, rng: Rng): Promise<MlpWeights> {
   const inputSize = samples[0].features.length;
-  const rng = Rng.derive(opts.seed, 0x9e3d); // the predictor's own stream
-  const order = rng.shuffle(samples.map((_, i) => i));
-  const heldOutSize = Math.min(samples.length - 2, Math.max(2, Math.round(samples.length * opts.heldOut)));
-  const heldIdx = order.slice(0, heldOutSize);
-  const trainIdx = order.slice(heldOutSize);
-
-  const trainY = trainIdx.map((i) => samples[i].accuracy);
-  const mean = trainY.reduce((a, b) => a + b, 0) / trainY.length;
-  const std = Math.sqrt(trainY.reduce((a, b) => a + (b - mean) ** 2, 0) / trainY.length);
+  const ys = samples.map((s) => s.accuracy);
+  const mean = ys.reduce((a, b) => a + b, 0) / ys.length;
+  const std = Math.sqrt(ys.reduce((a, b) => a + (b - mean) ** 2, 0) / ys.length);
   const scale = std > 1e-8 ? std : 1;
 
   const model = toTf(initialMlpWeights(inputSize, opts.layers, opts.hiddenUnits, rng), true);
   const optimizer = tf.train.adam(opts.learningRate);
-  const batchSize = Math.min(opts.batchSize ?? 32, trainIdx.length);
-  const xAll = stack(trainIdx.map((i) => samples[i].features), inputSize);
-  const yAll = tf.tensor1d(trainY.map((y) => (y - mean) / scale));
+  const batchSize = Math.min(opts.batchSize ?? 32, samples.length);
+  const xAll = stack(samples.map((s) => s.features), inputSize);
+  const yAll = tf.tensor1d(ys.map((y) => (y - mean) / scale));
   const zeroBase = tf.scalar(0);
   const trainable = { ...model, base: zeroBase };
   try {
     for (let epoch = 0; epoch < opts.epochs; epoch++) {
-      const perm = rng.shuffle(trainIdx.map((_, i) => i));
+      const perm = rng.shuffle(samples.map((_, i) => i));
       for (let start = 0; start < perm.length; start += batchSize) {
         const rows = tf.tensor1d(perm.slice(start, start + batchSize), 'int32');
         tf.tidy(() => {
@@ -186,18 +179,7 @@ export async function trainPredictor(samples: readonly PredictorSample[], opts: 
       // Let the event loop breathe between epochs (progress, cancellation) without slowing the math.
       if (epoch % 20 === 19) await new Promise((r) => setImmediate(r));
     }
-    const weights = await fromTf(model, inputSize, mean, scale);
-    const heldFeatures = heldIdx.map((i) => samples[i].features);
-    const predicted = Array.from(tfjsPredict(weights, heldFeatures));
-    const measured = heldIdx.map((i) => samples[i].accuracy);
-    const tau = kendallTau(predicted, measured);
-    const stats: PredictorStats = { rmse: rmse(predicted, measured), kendallTau: tau, trainSize: trainIdx.length, heldOutSize };
-    if (!(tau >= opts.tauFloor)) {
-      stats.warning =
-        `the accuracy predictor ranks held-out subnets poorly (Kendall's tau ${Number.isNaN(tau) ? 'undefined' : tau.toFixed(3)} < ` +
-        `search.predictor.tauFloor ${opts.tauFloor}): the front is less reliable; measure more subnets (search.measuredSubnets) or train longer`;
-    }
-    return { weights, stats, heldOut: { predicted, measured } };
+    return await fromTf(model, inputSize, mean, scale);
   } finally {
     xAll.dispose();
     yAll.dispose();
@@ -205,6 +187,34 @@ export async function trainPredictor(samples: readonly PredictorSample[], opts: 
     optimizer.dispose();
     disposeTf(model);
   }
+}
+
+/**
+ * Trains the predictor on measured samples. A seeded part is held out to judge it (RMSE, Kendall's tau) — the
+ * model trained without it is what the statistics describe; the predictor returned for the search is then refitted
+ * on every sample (the usual hold-out estimate, final fit on all data: with a few hundred noisy measurements, the
+ * held-out quarter is too valuable to leave out of the search).
+ */
+export async function trainPredictor(samples: readonly PredictorSample[], opts: PredictorOptions): Promise<TrainedPredictor> {
+  if (samples.length < 4) throw new Error(`the predictor needs at least 4 measured subnets, got ${samples.length}`);
+  const rng = Rng.derive(opts.seed, 0x9e3d); // the predictor's own stream
+  const order = rng.shuffle(samples.map((_, i) => i));
+  const heldOutSize = Math.min(samples.length - 2, Math.max(2, Math.round(samples.length * opts.heldOut)));
+  const held = order.slice(0, heldOutSize).map((i) => samples[i]);
+  const train = order.slice(heldOutSize).map((i) => samples[i]);
+
+  const judged = await fit(train, opts, Rng.derive(opts.seed, 0x9e3d, 1));
+  const predicted = Array.from(tfjsPredict(judged, held.map((s) => s.features)));
+  const measured = held.map((s) => s.accuracy);
+  const tau = kendallTau(predicted, measured);
+  const stats: PredictorStats = { rmse: rmse(predicted, measured), kendallTau: tau, trainSize: train.length, heldOutSize };
+  if (!(tau >= opts.tauFloor)) {
+    stats.warning =
+      `the accuracy predictor ranks held-out subnets poorly (Kendall's tau ${Number.isNaN(tau) ? 'undefined' : tau.toFixed(3)} < ` +
+      `search.predictor.tauFloor ${opts.tauFloor}): the front is less reliable; measure more subnets (search.measuredSubnets) or train longer`;
+  }
+  const weights = opts.refit === false ? judged : await fit(samples, opts, Rng.derive(opts.seed, 0x9e3d, 2));
+  return { weights, stats, heldOut: { predicted, measured } };
 }
 
 /** A predictor of Archs: encodes each (one-hot) and scores the batch with the fast scorer. */

@@ -2,6 +2,8 @@
 // layer as a gather-sum over the one-hot's active rows, the hidden layers as a blocked SIMD matmul (native/scorer.c)
 // over the whole batch. The evolution scores tens of thousands of candidates; a tfjs call per generation would cost
 // more in op dispatch than in arithmetic.
+import { availableParallelism, cpus } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { scorerWasmBase64 } from './native/scorer-wasm.generated';
 
 /** A trained MLP as plain arrays: hidden layers relu(x·W + b), then y = base + h·output. Row-major [in][out]. */
@@ -46,8 +48,12 @@ export function toSparseRows(features: readonly Float32Array[]): SparseRows {
 export interface Scorer {
   /** 'wasm' (SIMD kernels) or 'js' (the reference loops). */
   readonly kind: 'wasm' | 'js';
+  /** Threads that compute a batch. */
+  readonly threads: number;
   /** Predicted accuracy of every row. */
   score(rows: SparseRows): Float32Array;
+  /** Stops helper threads (a scorer without any needs no call). */
+  dispose(): void;
 }
 
 function checkRows(weights: MlpWeights, rows: SparseRows): void {
@@ -61,6 +67,8 @@ function checkRows(weights: MlpWeights, rows: SparseRows): void {
 export function createJsScorer(weights: MlpWeights): Scorer {
   return {
     kind: 'js',
+    threads: 1,
+    dispose: () => undefined,
     score(rows: SparseRows): Float32Array {
       checkRows(weights, rows);
       const out = new Float32Array(rows.count);
@@ -105,6 +113,9 @@ interface ScorerExports {
 const PANEL = 16; // columns per packed panel, as in scorer.c
 const ROWS = 2; // batch rows per tile, as in scorer.c
 const PAGE = 65536;
+const MAX_PAGES = 32768; // the module's declared maximum (2 GiB, build.mjs), required of a shared memory
+/** Below this many rows per thread a helper costs more in hand-over than it saves. */
+const MIN_ROWS_PER_THREAD = 8;
 
 let compiled: WebAssembly.Module | undefined;
 function scorerModule(): WebAssembly.Module {
@@ -114,14 +125,98 @@ function scorerModule(): WebAssembly.Module {
 
 const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 
+/** One wasm call: which export (0 first_layer, 1 dense_relu, 2 output_layer) and its arguments. */
+type Call = [number, ...number[]];
+
+/**
+ * Helper threads of a wasm scorer: each instantiates the same module on the same shared memory and runs the calls it
+ * is handed for its rows of the batch (rows are independent, so the split never changes a result). The code is
+ * evaluated from a string, so it needs no file next to the bundle.
+ */
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, ctlBuffer, argBuffer } = workerData;
+const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const fns = [ex.first_layer, ex.dense_relu, ex.output_layer];
+const ctl = new Int32Array(ctlBuffer);
+const args = new Float64Array(argBuffer);
+let seen = 0;
+for (;;) {
+  Atomics.wait(ctl, 0, seen);
+  seen = Atomics.load(ctl, 0);
+  if (seen < 0) break;
+  try {
+    let p = 0;
+    const calls = args[p++];
+    for (let c = 0; c < calls; c++) {
+      const f = args[p++];
+      const argc = args[p++];
+      const a = new Array(argc);
+      for (let i = 0; i < argc; i++) a[i] = args[p++];
+      fns[f](...a);
+    }
+    Atomics.store(ctl, 2, 0);
+  } catch (e) {
+    Atomics.store(ctl, 2, 1);
+  }
+  Atomics.store(ctl, 1, seen);
+  Atomics.notify(ctl, 1);
+}
+`;
+
+interface Helper {
+  worker: Worker;
+  /** [0] request seq (-1: exit), [1] done seq, [2] error flag. */
+  ctl: Int32Array;
+  args: Float64Array;
+  seq: number;
+}
+
+const ARG_SLOTS = 512;
+
+function startHelper(module: WebAssembly.Module, memory: WebAssembly.Memory): Helper {
+  const ctlBuffer = new SharedArrayBuffer(16);
+  const argBuffer = new SharedArrayBuffer(ARG_SLOTS * 8);
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, ctlBuffer, argBuffer } });
+  worker.unref(); // a scorer never keeps the process alive
+  return { worker, ctl: new Int32Array(ctlBuffer), args: new Float64Array(argBuffer), seq: 0 };
+}
+
+function post(h: Helper, calls: Call[]): void {
+  let p = 0;
+  h.args[p++] = calls.length;
+  for (const [f, ...a] of calls) {
+    h.args[p++] = f;
+    h.args[p++] = a.length;
+    for (const v of a) h.args[p++] = v;
+  }
+  h.seq++;
+  Atomics.store(h.ctl, 0, h.seq);
+  Atomics.notify(h.ctl, 0);
+}
+
+function awaitHelper(h: Helper): void {
+  let done: number;
+  while ((done = Atomics.load(h.ctl, 1)) !== h.seq) Atomics.wait(h.ctl, 1, done, 100);
+  if (Atomics.load(h.ctl, 2) !== 0) throw new Error('scorer: a helper thread failed');
+}
+
+/** Threads the wasm scorer uses by default: both cores of a 2-core machine, at most 4. */
+export function defaultScorerThreads(): number {
+  return Math.max(1, Math.min(4, typeof availableParallelism === 'function' ? availableParallelism() : cpus().length));
+}
+
 /**
  * The wasm SIMD scorer. Weights are copied once into the module's memory, hidden sizes padded to a multiple of 16
- * with zero columns (relu(0) = 0, so padding changes nothing); batch buffers grow on demand.
+ * with zero columns (relu(0) = 0, so padding changes nothing); batch buffers grow on demand. With `threads` > 1 the
+ * memory is shared and helper threads take equal slices of each batch's rows.
  */
-export function createWasmScorer(weights: MlpWeights): Scorer {
+export function createWasmScorer(weights: MlpWeights, opts: { threads?: number } = {}): Scorer {
   if (weights.hidden.length === 0) throw new Error('scorer: the predictor needs at least one hidden layer');
-  const memory = new WebAssembly.Memory({ initial: 1 });
+  const threads = Math.max(1, Math.floor(opts.threads ?? 1));
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
   const exports = new WebAssembly.Instance(scorerModule(), { env: { memory } }).exports as unknown as ScorerExports;
+  const fns = [exports.first_layer, exports.dense_relu, exports.output_layer] as ((...a: number[]) => void)[];
 
   // Static layout (in floats): first-layer weights and bias, each dense layer's packed panels and bias, output.
   const padded = weights.hidden.map((l) => roundUp(l.outSize, PANEL));
@@ -164,38 +259,79 @@ export function createWasmScorer(weights: MlpWeights): Scorer {
   f32.set(weights.output, wOut);
   const maxWidth = Math.max(...padded);
 
+  let helpers: Helper[] = [];
+  if (threads > 1) {
+    try {
+      helpers = Array.from({ length: threads - 1 }, () => startHelper(scorerModule(), memory));
+    } catch {
+      helpers = []; // no worker threads here: one thread computes everything, the same numbers
+    }
+  }
+
+  /** The wasm calls that score rows [start, start + count) (start even), given the batch's buffers. */
+  const callsFor = (start: number, count: number, b: { actA: number; actB: number; offsets: number; indices: number; values: number; nz: number; y: number }): Call[] => {
+    const padCount = roundUp(count, ROWS);
+    const calls: Call[] = [[0, w0 * 4, b0 * 4, b.indices * 4, b.values * 4, (b.offsets + start) * 4, count, padCount, H0, (b.actA + start * H0) * 4]];
+    let input = b.actA;
+    let output = b.actB;
+    let width = H0;
+    for (const d of dense) {
+      calls.push([1, (input + start * width) * 4, d.w * 4, d.b * 4, padCount, d.K, d.N, (output + start * d.N) * 4, b.nz * 4]);
+      [input, output] = [output, input];
+      width = d.N;
+    }
+    calls.push([2, (input + start * width) * 4, wOut * 4, weights.base, count, Hlast, (b.y + start) * 4]);
+    return calls;
+  };
+
   return {
     kind: 'wasm',
+    threads: 1 + helpers.length,
     score(rows: SparseRows): Float32Array {
       checkRows(weights, rows);
       const count = rows.count;
       if (count === 0) return new Float32Array(0);
-      const paddedCount = roundUp(count, ROWS);
-      // Dynamic layout after the weights: two activation buffers, the sparse rows, the skip list and the outputs.
+      // Row slices per thread, each a multiple of the tile height; small batches stay on this thread.
+      const parts = Math.max(1, Math.min(1 + helpers.length, Math.floor(count / MIN_ROWS_PER_THREAD)));
+      const slice = roundUp(Math.ceil(count / parts), ROWS);
+      const paddedCount = roundUp(count, ROWS) + ROWS * parts;
+      // Dynamic layout after the weights: two activation buffers, the sparse rows, a skip list per thread, outputs.
       top = staticFloats;
-      const actA = alloc(paddedCount * maxWidth);
-      const actB = alloc(paddedCount * maxWidth);
-      const offsets = alloc(count + 1);
-      const indices = alloc(rows.indices.length);
-      const values = alloc(rows.values.length);
-      const nz = alloc(maxWidth);
-      const y = alloc(count);
+      const buffers = {
+        actA: alloc(paddedCount * maxWidth),
+        actB: alloc(paddedCount * maxWidth),
+        offsets: alloc(count + 1),
+        indices: alloc(rows.indices.length),
+        values: alloc(rows.values.length),
+        y: alloc(paddedCount),
+      };
+      const nz = Array.from({ length: parts }, () => alloc(maxWidth));
       grow(memory, top * 4);
       const heapF = new Float32Array(memory.buffer);
       const heapI = new Int32Array(memory.buffer);
-      heapI.set(rows.offsets.subarray(0, count + 1), offsets);
-      heapI.set(rows.indices, indices);
-      heapF.set(rows.values, values);
+      heapI.set(rows.offsets.subarray(0, count + 1), buffers.offsets);
+      heapI.set(rows.indices, buffers.indices);
+      heapF.set(rows.values, buffers.values);
 
-      exports.first_layer(w0 * 4, b0 * 4, indices * 4, values * 4, offsets * 4, count, paddedCount, H0, actA * 4);
-      let input = actA;
-      let output = actB;
-      for (const d of dense) {
-        exports.dense_relu(input * 4, d.w * 4, d.b * 4, paddedCount, d.K, d.N, output * 4, nz * 4);
-        [input, output] = [output, input];
+      const busy: Helper[] = [];
+      for (let t = 1; t < parts; t++) {
+        const start = t * slice;
+        if (start >= count) break;
+        const h = helpers[t - 1];
+        post(h, callsFor(start, Math.min(slice, count - start), { ...buffers, nz: nz[t] }));
+        busy.push(h);
       }
-      exports.output_layer(input * 4, wOut * 4, weights.base, count, Hlast, y * 4);
-      return heapF.slice(y, y + count);
+      for (const [f, ...a] of callsFor(0, Math.min(slice, count), { ...buffers, nz: nz[0] })) fns[f](...a);
+      for (const h of busy) awaitHelper(h);
+      return new Float32Array(memory.buffer).slice(buffers.y, buffers.y + count);
+    },
+    dispose(): void {
+      for (const h of helpers) {
+        Atomics.store(h.ctl, 0, -1);
+        Atomics.notify(h.ctl, 0);
+        void h.worker.terminate();
+      }
+      helpers = [];
     },
   };
 }
@@ -205,11 +341,14 @@ function grow(memory: WebAssembly.Memory, bytes: number): void {
   if (missing > 0) memory.grow(Math.ceil(missing / PAGE));
 }
 
-/** The fastest scorer available here: wasm SIMD when this runtime has it, else the JS reference. */
-export function createScorer(weights: MlpWeights, prefer: 'wasm' | 'js' = 'wasm'): Scorer {
+/**
+ * The fastest scorer available here: wasm SIMD (on `threads` threads, default: the machine's cores up to 4) when this
+ * runtime has it, else the JS reference.
+ */
+export function createScorer(weights: MlpWeights, prefer: 'wasm' | 'js' = 'wasm', threads = defaultScorerThreads()): Scorer {
   if (prefer === 'wasm') {
     try {
-      return createWasmScorer(weights);
+      return createWasmScorer(weights, { threads });
     } catch (e) {
       // A runtime without wasm SIMD cannot compile the module; the JS loops give the same numbers, slower.
       if (!(e instanceof WebAssembly.CompileError)) throw e;

@@ -65,6 +65,10 @@ test('the table is timed once, then read from the cache; another backend version
     assert.ok(other.timedNow > 0);
     assert.equal(readdirSync(cacheDir).filter((f) => f.endsWith('.json')).length, 2);
 
+    const refreshed = await buildLatencyTable(space, 3, 5, { backend, cacheDir, repeats: 3, refresh: true });
+    assert.equal(refreshed.timedNow, first.timedNow);
+    assert.equal((await buildLatencyTable(space, 3, 5, { backend, cacheDir, repeats: 3 })).timedNow, 0);
+
     // A corrupt cache file is timed again, not fatal.
     for (const f of readdirSync(cacheDir)) writeFileSync(join(cacheDir, f), '{"version": 1, "entr');
     const repaired = await buildLatencyTable(space, 3, 5, { backend, cacheDir, repeats: 3 });

@@ -67,6 +67,29 @@ test('the wasm scorer handles non-binary feature values, empty batches and reuse
   assert.throws(() => scorer.score({ count: 1, offsets: Int32Array.from([0, 1]), indices: Int32Array.from([12]), values: Float32Array.from([1]) }), /outside/);
 });
 
+test('helper threads split a batch by rows and give exactly the single-thread numbers', () => {
+  const space = ofaSpace();
+  const weights = randomMlpWeights(space.featureLength, 3, 400, new Rng(8));
+  const rng = new Rng(9);
+  const single = createWasmScorer(weights, { threads: 1 });
+  const pair = createWasmScorer(weights, { threads: 2 });
+  const triple = createWasmScorer(weights, { threads: 3 });
+  try {
+    assert.equal(single.threads, 1);
+    assert.equal(pair.threads, 2);
+    assert.equal(triple.threads, 3);
+    for (const n of [1, 7, 16, 17, 50, 101, 333]) {
+      const rows = toSparseRows(Array.from({ length: n }, () => space.encode(space.sample(rng))));
+      const one = single.score(rows);
+      assert.deepEqual(pair.score(rows), one, `batch of ${n}`);
+      assert.deepEqual(triple.score(rows), one, `batch of ${n}`);
+    }
+  } finally {
+    pair.dispose();
+    triple.dispose();
+  }
+});
+
 const clang = spawnSync('clang-14', ['--version']).status === 0;
 test('the committed scorer.wasm is what scorer.c builds to', { skip: clang ? false : 'clang-14 not installed (apt-get install clang-14 lld-14)' }, () => {
   const native = join(__dirname, '../../daemon/search/native');

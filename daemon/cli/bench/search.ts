@@ -1,7 +1,8 @@
 // `npm run bench -- search`: the default evolutionary search as OFA's EvolutionFinder peer runs it (population 100,
 // 500 generations, a 3×400 MLP accuracy predictor with random weights, cost = MACs, OFA-MobileNetV3's space with
-// resolutions 128–224) — candidates scored per second and wall time. The search runs on the CPU in this thread:
-// the predictor is the wasm SIMD scorer (--scorer js for the plain-JS reference), not a tfjs backend.
+// resolutions 128–224) — candidates scored per second and wall time. The search runs on the CPU: the predictor is the
+// wasm SIMD scorer on --threads threads (default: the cores, at most 4; the peer uses 1), or --scorer js for the
+// plain-JS reference — not a tfjs backend.
 import { Rng } from '../../engine/rng';
 import { OFA_MBV3_UNITS } from '../../ofa/presets';
 import { SearchSpace } from '../../ofa/space';
@@ -9,7 +10,7 @@ import { EfficiencyModel } from '../../search/efficiency';
 import { evolve } from '../../search/evolution';
 import { ArchGenome } from '../../search/genome';
 import { genomePredictor, randomMlpWeights } from '../../search/predictor';
-import { createScorer, toSparseRows } from '../../search/scorer';
+import { createScorer, defaultScorerThreads, toSparseRows } from '../../search/scorer';
 import { validateConfig } from '../../../schemas';
 import { median, type BenchRow, type BenchSuite } from './index';
 
@@ -36,7 +37,8 @@ export const suite: BenchSuite = {
     const space = ofaSpace();
     const genome = new ArchGenome(space);
     const efficiency = new EfficiencyModel(space, 3, 10);
-    const scorer = createScorer(randomMlpWeights(space.featureLength, 3, 400, new Rng(1)), prefer);
+    const threads = opts.extra.threads !== undefined ? Math.max(1, Number(opts.extra.threads)) : defaultScorerThreads();
+    const scorer = createScorer(randomMlpWeights(space.featureLength, 3, 400, new Rng(1)), prefer, threads);
     const predictor = genomePredictor(genome, scorer);
     const macs = efficiency.costFunction('macs', {});
     const cost = (g: Uint8Array) => macs(genome.toArch(g));
@@ -72,10 +74,12 @@ export const suite: BenchSuite = {
       population,
       wallMs: +median(walls).toFixed(1),
       scorer: scorer.kind,
+      threads: scorer.threads,
       distinctCandidates: Math.round(median(unique)),
       predictorCandidatesPerSec: Math.round(median(mlpRates)),
       frontSize: fronts,
     };
+    scorer.dispose();
     return [row];
   },
 };

@@ -1,5 +1,5 @@
 // Builds scorer.wasm from scorer.c with Debian's clang-14 + wasm-ld-14, checks that the module is self-contained
-// (imports only `env.memory`, no data segment), and writes it twice: the .wasm file and scorer-wasm.generated.ts (the
+// (imports only a shared `env.memory`, so helper threads can share it; no data segment), and writes it twice: the .wasm file and scorer-wasm.generated.ts (the
 // same bytes as base64, so that the module loads identically under tsx and from the esbuild bundle).
 // Usage: node daemon/search/native/build.mjs [--out dir]   (default: this folder; the test rebuilds into a temp dir
 // and compares bytes with the committed files).
@@ -17,8 +17,9 @@ const clang = process.env.CLANG ?? 'clang-14';
 const lld = process.env.WASM_LD ?? '/usr/bin/wasm-ld-14';
 const wasmPath = join(outDir, 'scorer.wasm');
 execFileSync(clang, [
-  '--target=wasm32', '-O3', '-msimd128', '-nostdlib', '-fno-builtin', '-ffreestanding',
-  `-fuse-ld=${lld}`, '-Wl,--no-entry', '-Wl,--import-memory', '-Wl,--strip-all', '-Wl,-z,stack-size=0',
+  '--target=wasm32', '-O3', '-msimd128', '-matomics', '-mbulk-memory', '-nostdlib', '-fno-builtin', '-ffreestanding',
+  `-fuse-ld=${lld}`, '-Wl,--no-entry', '-Wl,--import-memory', '-Wl,--shared-memory', '-Wl,--max-memory=2147483648',
+  '-Wl,--strip-all', '-Wl,-z,stack-size=0',
   '-o', wasmPath, join(here, 'scorer.c'),
 ], { stdio: 'inherit' });
 
@@ -28,8 +29,8 @@ const imports = WebAssembly.Module.imports(module);
 if (imports.length !== 1 || imports[0].module !== 'env' || imports[0].name !== 'memory') {
   throw new Error(`scorer.wasm must import only env.memory, got ${JSON.stringify(imports)}`);
 }
-// It must run in a one-page memory: no stack, no static data below the caller's arrays.
-new WebAssembly.Instance(module, { env: { memory: new WebAssembly.Memory({ initial: 1 }) } });
+// It must run in a one-page shared memory (threads share it): no stack, no static data below the caller's arrays.
+new WebAssembly.Instance(module, { env: { memory: new WebAssembly.Memory({ initial: 1, maximum: 32768, shared: true }) } });
 for (let i = 8; i < bytes.length; ) {
   const id = bytes[i];
   let size = 0;
