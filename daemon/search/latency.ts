@@ -241,7 +241,8 @@ export async function buildLatencyTable(space: SearchSpace, inputChannels: numbe
       throw new LatencyStoppedError('latency table stopped');
     }
     entries[sig] = timeAndDispose(make(), repeats);
-    opts.onProgress?.(++done, needed.size);
+    done++;
+    opts.onProgress?.(done, needed.size);
     if (done % 8 === 0) await new Promise((r) => setImmediate(r));
   }
   save();
