@@ -1,9 +1,10 @@
 // Multi-objective evolutionary search (OFA's EvolutionFinder, extended to a Pareto front): a population of
 // architectures evolves by mutation and crossover under the constraints; parents are chosen partly as OFA does (by
 // accuracy), partly per cost stratum and partly by non-dominated rank and crowding (NSGA-II), so the search improves
-// the whole front of predicted accuracy vs cost, not one point; the result is the front over every candidate scored. It depends only on a search space, an accuracy predictor and a
-// cost function — never on weights. Generic over how a candidate is represented: an Arch with daemon/ofa's
-// SearchSpace, or a compact genome (genome.ts) where speed matters.
+// the whole front of predicted accuracy vs cost, not one point; the result is the front over every candidate scored.
+// It depends only on a search space, an accuracy predictor and a cost function — never on weights. Generic over how
+// a candidate is represented: an Arch with daemon/ofa's SearchSpace, or a compact genome (genome.ts) where speed
+// matters.
 import { Rng } from '../engine/rng';
 import type { Emit } from '../protocol/events';
 import { UserError } from '../protocol/user-error';
@@ -148,9 +149,9 @@ export async function evolve<G>(
     candidatesScored += children.length;
   };
 
-  const childOf = (make: (attempt: number) => G, fallback: Entry<G>): Entry<G> => {
+  const childOf = (make: () => G, fallback: Entry<G>): Entry<G> => {
     for (let t = 0; t < maxRetries; t++) {
-      const c = look(make(t));
+      const c = look(make());
       if (c.feasible) return c;
       retries++;
     }

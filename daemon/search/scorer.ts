@@ -1,7 +1,7 @@
 // Batched inference of the accuracy predictor outside tfjs: the trained MLP's weights as Float32Arrays, the first
 // layer as a gather-sum over the one-hot's active rows, the hidden layers as a blocked SIMD matmul (native/scorer.c)
-// over the whole batch. The evolution scores tens of thousands of candidates; a tfjs call per generation would cost
-// more in op dispatch than in arithmetic.
+// over the whole batch, whose rows can be split across helper threads sharing the module's memory. The evolution
+// scores tens of thousands of candidates; a tfjs call per generation would cost more in op dispatch than in arithmetic.
 import { availableParallelism, cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { scorerWasmBase64 } from './native/scorer-wasm.generated';
