@@ -14,7 +14,7 @@ import type { SearchSpace } from '../ofa/space';
 import type { BackendInfo } from '../protocol/events';
 
 /** Bump when the timing method changes, so old cache files are not reused. */
-const TABLE_VERSION = 1;
+const TABLE_VERSION = 2;
 
 export interface LatencyTable {
   readonly backend: BackendInfo;
@@ -32,7 +32,7 @@ export interface LatencyOptions {
   cacheDir?: string;
   /** Time every variant again (the cache file is then rewritten). */
   refresh?: boolean;
-  /** Timed runs per variant after warm-up; the median is kept (default 9). */
+  /** Timed runs per variant after warm-up; the lower quartile is kept (default 9). */
   repeats?: number;
   onProgress?: (done: number, total: number) => void;
   /** Stops between variants (throws LatencyStoppedError; what was timed so far is cached). */
@@ -116,7 +116,7 @@ function model(shape: number[], body: (x: Sym) => Sym): tf.LayersModel {
   return tf.model({ inputs: input, outputs: body(input) });
 }
 
-/** Median ms of a batch-1 predict (output read back), after warm-up. */
+/** Lower-quartile ms of a batch-1 predict (output read back), after warm-up: other processes only ever add time. */
 export function timeModel(m: tf.LayersModel, repeats: number): number {
   const shape = [1, ...(m.inputs[0].shape.slice(1) as number[])];
   const x = tf.randomUniform(shape, -1, 1, 'float32', 1);
@@ -135,7 +135,7 @@ export function timeModel(m: tf.LayersModel, repeats: number): number {
       times.push(performance.now() - t0);
     }
     times.sort((a, b) => a - b);
-    return times[times.length >> 1];
+    return times[Math.floor((times.length - 1) / 4)];
   } finally {
     x.dispose();
   }
