@@ -3,12 +3,10 @@
 // the trainer and the search use. Knows nothing of runs, files or sockets.
 export type { Arch } from './arch';
 export { CHANNEL_DIVISOR, SE_REDUCTION, expandedChannels, makeDivisible, seChannels, unitChannels } from './channels';
-export { ClassificationTask, classificationLoss, softCrossEntropy, top1Accuracy, type ClassLabels } from './classification';
 export { layoutCosts, macs, params, type Costs } from './costs';
 export { ArchError, SupernetConfigError, WeightsError } from './errors';
 export { buildSubnetModel, layerNames } from './extract';
 export { subnetLayout, supernetLayout, type BlockLayout, type SubnetLayout, type SupernetBlockLayout, type SupernetLayout } from './layout';
 export { OFA_MBV3_UNITS } from './presets';
 export { SearchSpace, copyArch, type SupernetConfig } from './space';
-export { ClassificationSupernet, type ClassificationSupernetOptions, type SupernetDescription } from './supernet';
 export type { ForwardOptions, LossOptions, MetricValue, Supernet, Task } from './task';

@@ -5,7 +5,7 @@ import { Rng } from '../../daemon/engine/rng';
 import type { Arch } from '../../daemon/ofa/arch';
 import { macs, params } from '../../daemon/ofa/costs';
 import { SearchSpace } from '../../daemon/ofa/space';
-import { ClassificationSupernet } from '../../daemon/ofa/supernet';
+import { ClassificationSupernet } from '../../daemon/tasks/classification';
 import { mbv3Config, smallConfig, useBackend } from './ofa-fixtures';
 
 // A subnet of OFA-MobileNetV3 with every kernel, expand ratio and depth in use.

@@ -5,7 +5,7 @@ import { Rng } from '../../daemon/engine/rng';
 import { expandedChannels, seChannels } from '../../daemon/ofa/channels';
 import { ElasticBatchNorm, ElasticConv2d, ElasticDepthwiseConv2d, ElasticMBConv, ElasticSqueezeExcite, freeScope, VariableStore } from '../../daemon/ofa/elastic';
 import type { BlockLayout, SupernetBlockLayout } from '../../daemon/ofa/layout';
-import { ClassificationSupernet } from '../../daemon/ofa/supernet';
+import { ClassificationSupernet } from '../../daemon/tasks/classification';
 import { images, maxAbsDiff, smallConfig, useBackend } from './ofa-fixtures';
 
 /** Channel sorting permutes weights with tf.gather, whose stock wasm kernel differs from cpu's: test both. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { tf } from '../../daemon/engine';
 import { Rng } from '../../daemon/engine/rng';
 import type { Arch } from '../../daemon/ofa/arch';
-import { ClassificationSupernet } from '../../daemon/ofa/supernet';
+import { ClassificationSupernet } from '../../daemon/tasks/classification';
 import { images, maxAbsDiff, mbv3Config, smallConfig, useBackend } from './ofa-fixtures';
 
 /** The stock tfjs layer classes an extracted model may use (nothing of MANTA's). */

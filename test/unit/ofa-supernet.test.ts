@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { tf } from '../../daemon/engine';
 import { Rng } from '../../daemon/engine/rng';
 import { ArchError, WeightsError } from '../../daemon/ofa/errors';
-import { ClassificationSupernet } from '../../daemon/ofa/supernet';
+import { ClassificationSupernet } from '../../daemon/tasks/classification';
 import { images, maxAbsDiff, smallConfig, useBackend } from './ofa-fixtures';
 
 test('variables have stable names, init is seeded, and two supernets live side by side', async () => {

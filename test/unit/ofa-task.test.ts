@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf } from '../../daemon/engine';
-import { ClassificationTask, classificationLoss, top1Accuracy } from '../../daemon/ofa/classification';
+import { ClassificationTask, classificationLoss, top1Accuracy } from '../../daemon/tasks/classification';
 import { smallConfig, useBackend } from './ofa-fixtures';
 
 const logits = [

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tf } from '../../daemon/engine';
 import { evalBatches, loadDataset } from '../../daemon/data';
 import type { TelemetryKind } from '../../daemon/protocol/events';
-import { exportSubnet, runJob } from '../../daemon/run';
+import { exportSubnet, runJob } from '../../daemon/pipeline';
 import type { ResultsFile } from '../../daemon/search/results';
 import { batchTensors } from '../../daemon/train/evaluate';
 import { validateConfig, type MantaConfig } from '../../schemas';

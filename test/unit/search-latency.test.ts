@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initEngine } from '../../daemon/engine';
 import { Rng } from '../../daemon/engine/rng';
-import { ClassificationSupernet } from '../../daemon/ofa/supernet';
+import { ClassificationSupernet } from '../../daemon/tasks/classification';
 import { SearchSpace } from '../../daemon/ofa/space';
 import { buildLatencyTable, validateLatencyTable } from '../../daemon/search/latency';
 import type { BackendInfo } from '../../daemon/protocol/events';

@@ -1,7 +1,7 @@
 // Shared by the train-* tests: a small supernet config on the built-in synthetic data, and weight snapshots.
 import { validateConfig, type ResolvedConfig } from '../../schemas';
 import { tf } from '../../daemon/engine';
-import { ClassificationTask } from '../../daemon/ofa';
+import { ClassificationTask } from '../../daemon/tasks/classification';
 import type { Dataset } from '../../daemon/data';
 
 /** A narrow supernet (widths 8–24, kernels {3,5}, expand {2,3}, depth {1,2}) on 16×16 synthetic images. */

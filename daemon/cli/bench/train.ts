@@ -9,7 +9,8 @@ import { join, resolve } from 'node:path';
 import { validateConfig } from '../../../schemas';
 import { initEngine, tf, type BackendChoice } from '../../engine';
 import { Rng } from '../../engine/rng';
-import { ClassificationSupernet, OFA_MBV3_UNITS, classificationLoss, type Arch } from '../../ofa';
+import { OFA_MBV3_UNITS, type Arch } from '../../ofa';
+import { ClassificationSupernet, classificationLoss } from '../../tasks/classification';
 import { Sgd, type ParamInfo } from '../../train';
 import { BenchUnavailable, median, type BenchOptions, type BenchRow, type BenchSuite } from './index';
 

@@ -2,7 +2,7 @@
 // (model.json + weights.bin), batch norm recalibrated, with its measured accuracy.
 import { UserError } from '../../protocol/user-error';
 import type { Arch } from '../../ofa/arch';
-import { exportSubnet } from '../../run';
+import { exportSubnet } from '../../pipeline';
 import { parseFlags } from '../flags';
 
 const USAGE = 'usage: manta export <runDir> --arch <index of a front point | arch JSON {"ks":[…],"e":[…],"d":[…],"r":32,"w":1}> [--out dir]';

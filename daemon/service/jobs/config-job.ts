@@ -1,5 +1,5 @@
 // A run from a config: daemon/run's job (train → search → results), with the service's telemetry and stop signal.
-import { runJob } from '../../run';
+import { runJob } from '../../pipeline';
 import type { Emit } from '../../protocol/events';
 import type { WorkerJob } from '../worker-ipc';
 

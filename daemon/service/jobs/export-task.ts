@@ -1,7 +1,7 @@
 // manta/exportSubnet in a worker: daemon/run's export of one subnet of a trained run.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { exportSubnet } from '../../run';
+import { exportSubnet } from '../../pipeline';
 import type { ExportSubnetResult } from '../../protocol/methods';
 import type { WorkerTask } from '../worker-ipc';
 

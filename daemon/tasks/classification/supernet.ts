@@ -1,15 +1,15 @@
 // The Once-for-All classification supernet (OFA's OFAMobileNetV3, configurable): stem, fixed first block, five
 // units of elastic MBConv blocks, final expand, global pool, feature mix, dropout, classifier. One set of weights at
 // the largest size; an Arch picks the subnet that runs, trains, is recalibrated, costed or extracted.
-import { activation, tf } from '../engine';
-import type { Arch } from './arch';
-import { layoutCosts } from './costs';
-import { Dense, ElasticBatchNorm, ElasticConv2d, ElasticMBConv, freeScope, VariableStore, type BnMode, type BnStatisticsSink, type NamedVariable } from './elastic';
-import { WeightsError } from './errors';
-import { buildSubnetModel, layerNames, type SubnetWeights } from './extract';
-import { subnetLayout, supernetLayout, type SubnetLayout, type SupernetLayout } from './layout';
-import { SearchSpace, type SupernetConfig } from './space';
-import type { ForwardOptions, Supernet } from './task';
+import { activation, tf } from '../../engine';
+import type { Arch } from '../../ofa/arch';
+import { layoutCosts } from '../../ofa/costs';
+import { Dense, ElasticBatchNorm, ElasticConv2d, ElasticMBConv, freeScope, VariableStore, type BnMode, type BnStatisticsSink, type NamedVariable } from '../../ofa/elastic';
+import { WeightsError } from '../../ofa/errors';
+import { buildSubnetModel, layerNames, type SubnetWeights } from '../../ofa/extract';
+import { subnetLayout, supernetLayout, type SubnetLayout, type SupernetLayout } from '../../ofa/layout';
+import { SearchSpace, type SupernetConfig } from '../../ofa/space';
+import type { ForwardOptions, Supernet } from '../../ofa/task';
 
 export interface ClassificationSupernetOptions {
   classes: number;

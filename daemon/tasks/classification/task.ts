@@ -1,10 +1,10 @@
 // The classification task: the supernet, OFA's loss (label-smoothed cross-entropy plus distillation against the
 // largest subnet's softmax, weighted by kdRatio) and top-1 accuracy.
-import { tf } from '../engine';
-import type { SearchSpace } from './space';
+import { tf } from '../../engine';
+import type { SearchSpace } from '../../ofa/space';
 import { ClassificationSupernet, type ClassificationSupernetOptions } from './supernet';
-import type { SupernetConfig } from './space';
-import type { LossOptions, MetricValue, Task } from './task';
+import type { SupernetConfig } from '../../ofa/space';
+import type { LossOptions, MetricValue, Task } from '../../ofa/task';
 
 /** Labels: class indices [N] (int32), or one-hot / soft targets [N, classes]. */
 export type ClassLabels = tf.Tensor1D | tf.Tensor2D;

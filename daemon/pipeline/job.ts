@@ -10,7 +10,7 @@ import { initEngine } from '../engine';
 import { Rng } from '../engine/rng';
 import { loadDataset, type Dataset } from '../data';
 import type { Arch } from '../ofa/arch';
-import { ClassificationTask } from '../ofa/classification';
+import { ClassificationTask } from '../tasks/classification';
 import type { BackendInfo, Emit, ParetoPoint, TelemetryEvents } from '../protocol/events';
 import { EfficiencyModel, type SubnetCosts } from '../search/efficiency';
 import { evolve } from '../search/evolution';
@@ -27,7 +27,7 @@ import { decodeCheckpoint } from '../train/checkpoint-codec';
 import { readLatestCheckpoint, removeStaleTempFiles, type CheckpointFile } from '../train/checkpoint-files';
 import type { TrainerState } from '../train/state';
 import { trainSupernet, type TrainSupernetResult } from '../train/train-supernet';
-import { CHECKPOINT_DIR, CONFIG_FILE, EVENTS_FILE, MEASUREMENTS_FILE, REPORT_FILE, RESULTS_FILE, SUBNETS_DIR } from './layout';
+import { CHECKPOINT_DIR, CONFIG_FILE, EVENTS_FILE, MEASUREMENTS_FILE, REPORT_FILE, RESULTS_FILE, SUBNETS_DIR } from './run-folder';
 
 export type JobStage = 'setup' | 'train' | 'latency' | 'measure' | 'predictor' | 'search' | 'front' | 'report';
 

@@ -6,7 +6,7 @@ import { UserError } from '../protocol/user-error';
 import { saveModel } from '../search/export';
 import { readResults } from '../search/results';
 import { evaluateSubnet } from '../train/evaluate';
-import { RESULTS_FILE, SUBNETS_DIR } from './layout';
+import { RESULTS_FILE, SUBNETS_DIR } from './run-folder';
 import { openRun } from './open-run';
 
 export interface ExportedSubnet {

@@ -5,11 +5,11 @@ import { join, resolve } from 'node:path';
 import { validateConfig, type ResolvedConfig } from '../../schemas';
 import { initEngine, tf, type EngineInfo } from '../engine';
 import { loadDataset, type Dataset } from '../data';
-import { ClassificationTask } from '../ofa/classification';
+import { ClassificationTask } from '../tasks/classification';
 import { UserError } from '../protocol/user-error';
 import { decodeCheckpoint } from '../train/checkpoint-codec';
 import { readLatestCheckpoint } from '../train/checkpoint-files';
-import { CHECKPOINT_DIR, CONFIG_FILE, RUN_META_FILE } from './layout';
+import { CHECKPOINT_DIR, CONFIG_FILE, RUN_META_FILE } from './run-folder';
 
 export interface OpenedRun {
   runDir: string;
