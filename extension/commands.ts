@@ -2,25 +2,30 @@
 // argument from a tree or CodeLens, the active editor, or a pick) and says so when there is none, instead of
 // failing; one that needs the daemon connects first and reports a failed connection itself.
 import * as vscode from 'vscode';
-import { basename, join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import {
+  DeleteRunRequest,
   ExportSubnetRequest,
+  GetRunResultsRequest,
+  ListRunFilesRequest,
   MantaErrorCodes,
   PauseRunRequest,
   ResumeRunRequest,
   StartRunRequest,
   StopRunRequest,
+  type ParetoPoint,
   type RunStatus,
   type RunSummary,
-  type TelemetryEvent,
 } from '../daemon/protocol';
 import { DaemonRequestError } from './hosts/connection';
+import type { Host } from './hosts/host';
+import { downloadRunFile } from './hosts/run-files';
 import { CONFIG_GLOB, isConfigDocument } from './language-client';
 import { NotConnectedError, type Ctx } from './ctx';
 import { newConfigSnippet } from './scaffold';
 import type { RunRef } from './views/tree-model';
 import { MonitorPanel } from './panels/monitor-panel';
+import { ReportPanel } from './panels/report-panel';
 import { VisualizerPanel } from './panels/visualizer-panel';
 
 type Handler = (...args: unknown[]) => unknown;
@@ -174,7 +179,7 @@ const showSupernet: CommandFactory = (ctx) => async (arg) => {
   if (isRunRef(arg)) {
     const run = ctx.host(arg.hostId)?.run(arg.runId);
     if (run) {
-      VisualizerPanel.show(ctx, { kind: 'run', ref: arg, runDir: run.runDir, name: run.name });
+      VisualizerPanel.show(ctx, { kind: 'run', ref: { hostId: arg.hostId, runId: arg.runId }, name: run.name });
       return undefined;
     }
   }
@@ -195,7 +200,8 @@ const showSupernet: CommandFactory = (ctx) => async (arg) => {
 const newConfig: CommandFactory = () => async () => {
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
   let name = 'my-search';
-  for (let i = 2; folder && existsSync(join(folder.fsPath, `${name}.manta.json`)); i++) name = `my-search-${i}`;
+  const exists = (uri: vscode.Uri) => vscode.workspace.fs.stat(uri).then(() => true, () => false);
+  for (let i = 2; folder && (await exists(vscode.Uri.joinPath(folder, `${name}.manta.json`))); i++) name = `my-search-${i}`;
   const target = folder ? vscode.Uri.joinPath(folder, `${name}.manta.json`) : vscode.Uri.parse(`untitled:${name}.manta.json`);
   if (folder) await vscode.workspace.fs.writeFile(target, new Uint8Array());
   const doc = await vscode.workspace.openTextDocument(target);
@@ -204,61 +210,143 @@ const newConfig: CommandFactory = () => async () => {
   return target;
 };
 
-/** The Pareto front of a run, from its events (the last `pareto` event, preferring a measured one). */
-function frontOf(events: readonly TelemetryEvent[]): Extract<TelemetryEvent, { kind: 'pareto' }>['data'] | undefined {
-  let found: Extract<TelemetryEvent, { kind: 'pareto' }>['data'] | undefined;
-  for (const e of events) if (e.kind === 'pareto' && (!found || e.data.measured || !found.measured)) found = e.data;
-  return found;
+/** The run's Pareto front, from its results (manta/getRunResults): `index` is what manta/exportSubnet takes. */
+async function frontOf(host: Host, runId: string): Promise<ParetoPoint[]> {
+  const { results } = await host.request(GetRunResultsRequest, { runId });
+  return Array.isArray(results.front) ? (results.front as ParetoPoint[]) : [];
 }
 
-const exportSubnet = runAction(['completed'], 'with a Pareto front to export from', 'Export Subnet', async (ctx, ref) => {
+/** What Export Subnet may be given besides the run (other extensions, tests): the front point and the folder to
+ * save into; each one missing is asked for. */
+interface ExportSubnetOptions {
+  index?: number;
+  destination?: string | vscode.Uri;
+}
+
+/** Asks the run's daemon to export a subnet of its front, then downloads the exported files through the protocol
+ * into a folder the user picks (`<folder>/<run name>-subnet-<n>/`). */
+const exportSubnet: CommandFactory = (ctx) => async (arg, options) => {
+  const ref = await resolveRun(ctx, arg, ['completed'], 'with a Pareto front to export from');
+  if (!ref) return undefined;
+  const opts = (typeof options === 'object' && options !== null ? options : {}) as ExportSubnetOptions;
+  try {
+    const host = await ctx.connected(ctx.host(ref.hostId));
+    let index = opts.index;
+    if (index === undefined) {
+      const front = await frontOf(host, ref.runId);
+      if (front.length === 0) {
+        void vscode.window.showInformationMessage(`MANTA: run ${ref.run.name} has no Pareto front to export.`);
+        return undefined;
+      }
+      const pick = await vscode.window.showQuickPick(
+        front.map((p, i) => ({
+          label: `#${i + 1}: accuracy ${(100 * (p.testAccuracy ?? p.validationAccuracy ?? p.predictedAccuracy)).toFixed(1)}%`,
+          description: `${(p.macs / 1e6).toFixed(2)} MMACs · ${(p.params / 1e6).toFixed(2)} M params${p.latencyMs !== undefined ? ` · ${p.latencyMs.toFixed(2)} ms` : ''}`,
+          detail: `r ${p.arch.r} · w ${p.arch.w} · d [${p.arch.d.join(', ')}]`,
+          index: i,
+        })),
+        { placeHolder: 'Which subnet to export?' },
+      );
+      if (!pick) return undefined;
+      index = pick.index;
+    }
+    let destination = typeof opts.destination === 'string' ? vscode.Uri.file(opts.destination) : opts.destination;
+    if (!destination) {
+      const picked = await vscode.window.showOpenDialog({
+        canSelectFiles: false,
+        canSelectFolders: true,
+        canSelectMany: false,
+        openLabel: 'Save Here',
+        title: `MANTA: where to save subnet #${index + 1} of ${ref.run.name}`,
+        defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+      });
+      destination = picked?.[0];
+      if (!destination) return undefined;
+    }
+    const which = index;
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `MANTA: exporting subnet #${which + 1} of ${ref.run.name}` },
+      () => host.request(ExportSubnetRequest, { runId: ref.runId, index: which }),
+    );
+    if (!result.runFiles || result.runFiles.length === 0) throw new Error(`the daemon wrote the subnet to ${result.dir}, outside the run's subnets folder, so it cannot be downloaded`);
+    const target = vscode.Uri.joinPath(destination, `${ref.run.name}-subnet-${which}`);
+    await vscode.workspace.fs.createDirectory(target);
+    const files: string[] = [];
+    for (const file of result.runFiles) {
+      const bytes = await downloadRunFile(host.request.bind(host), ref.runId, file);
+      const local = vscode.Uri.joinPath(target, file.slice(file.lastIndexOf('/') + 1));
+      await vscode.workspace.fs.writeFile(local, bytes);
+      files.push(local.fsPath);
+    }
+    void vscode.window.showInformationMessage(`MANTA: saved subnet #${which + 1} of ${ref.run.name} to ${target.fsPath}`, 'Reveal').then((pick) => pick && revealLocal(target));
+    return { dir: target.fsPath, files, arch: result.arch, validationAccuracy: result.validationAccuracy, testAccuracy: result.testAccuracy, macs: result.macs, params: result.params };
+  } catch (e) {
+    explainRequestError(e, 'Export Subnet');
+    return undefined;
+  }
+};
+
+/** The run's report.html, fetched through the protocol, in a webview panel with a strict policy; a run without a
+ * report but with results gets its results.json as an untitled JSON document. */
+const openRunReport = runAction(['completed', 'stopped', 'failed'], 'with a report', 'Open Run Report', async (ctx, ref) => {
   const host = await ctx.connected(ctx.host(ref.hostId));
-  // The front is in the run's events: watching replays them.
-  const sub = await host.watch(ref.runId, { onEvents: () => undefined });
-  const front = frontOf(host.runEvents(ref.runId));
-  sub.dispose();
-  if (!front || front.points.length === 0) {
-    void vscode.window.showInformationMessage(`MANTA: run ${ref.run.name} has no Pareto front to export.`);
-    return undefined;
+  const { files } = await host.request(ListRunFilesRequest, { runId: ref.runId });
+  const has = (kind: string) => files.some((f) => f.file === kind);
+  if (has('report')) {
+    const html = (await downloadRunFile(host.request.bind(host), ref.runId, 'report')).toString('utf8');
+    ReportPanel.show({ hostId: ref.hostId, runId: ref.runId }, ref.run.name, html);
+    return { runId: ref.runId, shown: 'report', bytes: Buffer.byteLength(html) };
   }
-  const pick = await vscode.window.showQuickPick(
-    front.points.map((p, index) => ({
-      label: `#${index + 1}: accuracy ${(100 * (p.testAccuracy ?? p.validationAccuracy ?? p.predictedAccuracy)).toFixed(1)}%`,
-      description: `${(p.macs / 1e6).toFixed(2)} MMACs · ${(p.params / 1e6).toFixed(2)} M params${p.latencyMs !== undefined ? ` · ${p.latencyMs.toFixed(2)} ms` : ''}`,
-      detail: `r ${p.arch.r} · w ${p.arch.w} · d [${p.arch.d.join(', ')}]`,
-      index,
-    })),
-    { placeHolder: 'Which subnet to export?' },
-  );
-  if (!pick) return undefined;
-  const result = await host.request(ExportSubnetRequest, { runId: ref.runId, index: pick.index });
-  const open = await vscode.window.showInformationMessage(`MANTA: exported subnet #${pick.index + 1} to ${result.dir}`, 'Reveal');
-  if (open) await revealPath(result.dir);
-  return result.dir;
+  if (has('results')) {
+    const { results } = await host.request(GetRunResultsRequest, { runId: ref.runId });
+    const doc = await vscode.workspace.openTextDocument({ language: 'json', content: JSON.stringify(results, null, 2) + '\n' });
+    await vscode.window.showTextDocument(doc);
+    return { runId: ref.runId, shown: 'results', bytes: Buffer.byteLength(doc.getText()) };
+  }
+  void vscode.window.showInformationMessage(`MANTA: run ${ref.run.name} has no report yet (it is ${ref.run.status}).`);
+  return undefined;
 });
 
-const REPORT_FILES = ['report.html', 'report.md', 'results.json'];
-
-const openRunReport = runAction(['completed', 'stopped', 'failed'], 'with a report', 'Open Run Report', async (_ctx, ref) => {
-  const file = REPORT_FILES.map((f) => join(ref.run.runDir, f)).find((f) => existsSync(f));
-  if (!file) {
-    void vscode.window.showInformationMessage(`MANTA: run ${ref.run.name} has no report yet (looked for ${REPORT_FILES.join(', ')} in ${ref.run.runDir}).`);
-    return undefined;
-  }
-  const uri = vscode.Uri.file(file);
-  if (file.endsWith('.md')) await vscode.commands.executeCommand('markdown.showPreview', uri);
-  else if (file.endsWith('.html')) await vscode.env.openExternal(uri);
-  else await vscode.window.showTextDocument(uri);
-  return file;
-});
-
-async function revealPath(path: string): Promise<void> {
-  const uri = vscode.Uri.file(path);
+/** Shows a folder of this machine (the extension's own downloads) in the Explorer or the OS. */
+async function revealLocal(uri: vscode.Uri): Promise<void> {
   if (vscode.workspace.getWorkspaceFolder(uri)) await vscode.commands.executeCommand('revealInExplorer', uri);
   else await vscode.commands.executeCommand('revealFileInOS', uri);
 }
 
-const revealRunFolder = runAction('any', 'to reveal', 'Reveal Run Folder', async (_ctx, ref) => revealPath(ref.run.runDir));
+/** The run folder is on the daemon's host, which may be another machine: say where, and offer to copy the path. */
+const revealRunFolder = runAction('any', 'whose folder to show', 'Copy Run Folder Path', async (ctx, ref) => {
+  const where = ctx.host(ref.hostId)?.label ?? ref.hostId;
+  const pick = await vscode.window.showInformationMessage(`MANTA: run ${ref.run.name} is in ${ref.run.runDir} on the daemon's host (${where}).`, 'Copy Path');
+  if (pick) await vscode.env.clipboard.writeText(ref.run.runDir);
+  return ref.run.runDir;
+});
+
+const FINISHED: readonly RunStatus[] = ['completed', 'stopped', 'failed', 'interrupted'];
+
+/** Deletes a run that is not active, on its daemon, after a modal confirmation (`{confirmed: true}` as the second
+ * argument skips it, for other extensions and tests). */
+const deleteRun: CommandFactory = (ctx) => async (arg, options) => {
+  const ref = await resolveRun(ctx, arg, FINISHED, 'to delete');
+  if (!ref) return false;
+  const host = ctx.host(ref.hostId);
+  const confirmed =
+    (options as { confirmed?: unknown } | undefined)?.confirmed === true ||
+    (await vscode.window.showWarningMessage(
+      `Delete the run ${ref.run.name}?`,
+      { modal: true, detail: `Its folder on the daemon's host (${host?.label ?? ref.hostId}) goes for good: checkpoints, results, report and exported subnets.\n${ref.run.runDir}` },
+      'Delete',
+    )) === 'Delete';
+  if (!confirmed) return false;
+  try {
+    const connected = await ctx.connected(host);
+    await connected.request(DeleteRunRequest, { runId: ref.runId });
+    connected.forgetRun(ref.runId);
+    return true;
+  } catch (e) {
+    explainRequestError(e, 'Delete Run');
+    return false;
+  }
+};
 
 const connectHost: CommandFactory = (ctx) => async (arg) => {
   const host = (typeof arg === 'string' ? ctx.host(arg) : undefined) ?? ctx.localHost;
@@ -285,6 +373,7 @@ export const COMMANDS: Record<string, CommandFactory> = {
   'manta.exportSubnet': exportSubnet,
   'manta.openRunReport': openRunReport,
   'manta.revealRunFolder': revealRunFolder,
+  'manta.deleteRun': deleteRun,
   'manta.connectHost': connectHost,
   'manta.refresh': refresh,
   'manta.showLog': showLog,

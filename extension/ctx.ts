@@ -2,6 +2,7 @@
 // more entry), the trees, the status bar, the language client and the panels' services. Two disposal scopes: the
 // extension's lifetime (`subscriptions`) and each host connection (inside Host).
 import * as vscode from 'vscode';
+import { GetRunConfigRequest } from '../daemon/protocol';
 import type { MonitorCommands, SupernetView } from '../daemon/protocol/webview';
 import { describeSpaceOn } from './hosts/describe-space';
 import { Host, type HostSnapshot } from './hosts/host';
@@ -37,6 +38,22 @@ export class Ctx implements MonitorServices, VisualizerServices {
     this.languageClient = new ConfigLanguageClient(extension.extensionUri, this.log, (params) => describeSpaceOn(this.localHost, params));
     extension.subscriptions.push(this.log, this.languageClient, this.hostsTree, this.runsTree, this.statusBar);
     this.addHost(new Host(LOCAL_HOST_ID, 'Local', 'local', () => this.openLocalTransport(), this.clientInfo()));
+    // Another way to reach the daemon may lead to another daemon: reconnect, forgetting the old one's runs (once for
+    // several settings changed together).
+    let pending: ReturnType<typeof setTimeout> | undefined;
+    extension.subscriptions.push(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (!e.affectsConfiguration('manta.daemon')) return;
+        clearTimeout(pending);
+        pending = setTimeout(() => {
+          const host = this.localHost;
+          if (host.snapshot().state.kind === 'disconnected') return;
+          this.log.info('the manta.daemon settings changed: reconnecting the local host');
+          void host.reconnect().catch((err: unknown) => this.log.warn(`reconnecting the local host: ${(err as Error).message}`));
+        }, 300);
+      }),
+      { dispose: () => clearTimeout(pending) },
+    );
   }
 
   get extensionUri(): vscode.Uri {
@@ -88,7 +105,6 @@ export class Ctx implements MonitorServices, VisualizerServices {
     VisualizerPanel.show(this, {
       kind: 'run',
       ref,
-      runDir: run.runDir,
       name: run.name,
       subnet: {
         arch: p.arch,
@@ -103,6 +119,15 @@ export class Ctx implements MonitorServices, VisualizerServices {
 
   supernetView(uri: vscode.Uri): Promise<SupernetView | null> {
     return this.languageClient.supernetView(uri);
+  }
+
+  /** A run's supernet: its config through the protocol (the run folder may be on another host), drawn by the
+   * language server as a config file's is. */
+  async runSupernetView(ref: RunRef): Promise<SupernetView | null> {
+    const host = this.host(ref.hostId);
+    if (!host) throw new Error(`no host '${ref.hostId}'`);
+    const { config } = await host.request(GetRunConfigRequest, { runId: ref.runId });
+    return this.languageClient.supernetView({ config });
   }
 
   openMonitor(ref?: RunRef, compare = false): MonitorPanel {

@@ -2,12 +2,13 @@
 // client, the daemon connection (local now, SSH later: one more kind of host) and the two webview panels. It talks to
 // daemons only through daemon/protocol.
 import * as vscode from 'vscode';
-import { MONITOR_VIEW_TYPE, VISUALIZER_VIEW_TYPE, type VisualizerOrigin } from '../daemon/protocol/webview';
+import { MONITOR_VIEW_TYPE, VISUALIZER_VIEW_TYPE, type VisualizerOrigin, type VisualizerState } from '../daemon/protocol/webview';
 import type { HostSnapshot } from './hosts/host';
 import { registerCommands } from './commands';
 import { Ctx } from './ctx';
 import { isConfigDocument } from './language-client';
 import { MonitorPanel, type MonitorPersisted } from './panels/monitor-panel';
+import { ReportPanel } from './panels/report-panel';
 import { VisualizerPanel } from './panels/visualizer-panel';
 import type { TreeNode } from './views/tree-model';
 
@@ -22,6 +23,10 @@ export interface MantaApi {
   monitor(): { selected: { hostId: string; runId: string }[]; events: Record<string, number> } | undefined;
   /** The language client is up (diagnostics flow). */
   languageServerReady(): Promise<void>;
+  /** The report panel shown last: its run and the report as its daemon sent it. */
+  report(): { hostId: string; runId: string; html: string } | undefined;
+  /** The open supernet visualizer: what it shows. */
+  visualizer(): VisualizerState | undefined;
 }
 
 let ctx: Ctx | undefined;
@@ -47,7 +52,7 @@ export function activate(context: vscode.ExtensionContext): MantaApi {
             const host = c.host(origin.hostId);
             await host?.connect().catch(() => undefined);
             const run = host?.run(origin.runId);
-            if (run) return void VisualizerPanel.revive(panel, c, { kind: 'run', ref: origin, runDir: run.runDir, name: run.name });
+            if (run) return void VisualizerPanel.revive(panel, c, { kind: 'run', ref: origin, name: run.name });
           }
           VisualizerPanel.revive(panel, c, undefined);
         },
@@ -90,6 +95,11 @@ export function activate(context: vscode.ExtensionContext): MantaApi {
     languageServerReady: async () => {
       await c.languageClient.start();
     },
+    report: () => {
+      const r = ReportPanel.open;
+      return r ? { hostId: r.ref.hostId, runId: r.ref.runId, html: r.report } : undefined;
+    },
+    visualizer: () => VisualizerPanel.open?.state,
   };
 }
 

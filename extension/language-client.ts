@@ -57,9 +57,10 @@ export class ConfigLanguageClient implements vscode.Disposable {
     return this.client !== undefined;
   }
 
-  async supernetView(uri: vscode.Uri): Promise<SupernetView | null> {
+  /** The supernet of a config file, or of a config object (a run's config from its daemon). */
+  async supernetView(source: vscode.Uri | { config: unknown }): Promise<SupernetView | null> {
     const client = await this.start();
-    return client.sendRequest(SupernetViewRequest, { uri: uri.toString() });
+    return client.sendRequest(SupernetViewRequest, source instanceof vscode.Uri ? { uri: source.toString() } : { config: source.config });
   }
 
   /** Tells a running server that the daemon connected or went away (its cached costs are then void). */

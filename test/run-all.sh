@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole offline test suite — unit, daemon, SSH, webview and VS Code — in ONE node test run, so that one summary
-# covers every suite. Suites whose system part is missing (sshd, chromium, the offline VS Code server) skip
+# The whole offline test suite — unit, daemon, webview and VS Code — in ONE node test run, so that one summary
+# covers every suite. Suites whose system part is missing (chromium, the offline VS Code server) skip
 # themselves with a message naming what to install. Usage: npm test [-- file ...]
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -8,7 +8,7 @@ npm run --silent build || { echo "build failed"; exit 1; }
 if [ $# -gt 0 ]; then
   files=("$@")
 else
-  mapfile -t files < <(find test/unit test/daemon test/ssh test/webview test/vscode -name '*.test.ts' 2>/dev/null | sort)
+  mapfile -t files < <(find test/unit test/daemon test/webview test/vscode -name '*.test.ts' 2>/dev/null | sort)
 fi
 mkdir -p test-artifacts
 tap=test-artifacts/results.tap

@@ -8,10 +8,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo } from '../protocol/events';
+import type { BackendChoice, BackendName } from '../protocol/values';
 import { registerWasmKernels } from './kernels';
 
-export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
-export type BackendChoice = 'auto' | BackendName;
+export type { BackendChoice, BackendName };
 
 export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
 

@@ -2,7 +2,7 @@
 // training and search need (sample, largest/smallest, mutate, crossover, one-hot encoding, key, validation).
 // Architectures are plain JSON (arch.ts); every random choice goes through a seeded Rng.
 import type { Rng } from '../engine/rng';
-import type { SampleSpace } from '../protocol/events';
+import type { SampleSpace } from '../protocol/values';
 import type { ResolvedConfig } from '../../schemas';
 import type { Arch } from './arch';
 import { ArchError, SupernetConfigError } from './errors';

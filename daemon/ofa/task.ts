@@ -1,6 +1,6 @@
-// The task contract the trainer and the search work against: a supernet, its search space, a loss and a metric.
-// Classification implements it now; stereo will implement the same interfaces, so progressive shrinking, BN
-// recalibration, checkpoints and search are written once.
+// The task contract the trainer, the measurements and the search work against: a supernet and its search space, the
+// task's data as opaque batches, a loss, a metric with its direction, and what an exported subnet carries. Each task
+// under daemon/tasks/ implements it; progressive shrinking, BN recalibration, checkpoints and search are written once.
 import type { tf } from '../engine';
 import type { Arch } from './arch';
 import type { SearchSpace } from './space';
@@ -58,12 +58,80 @@ export interface MetricValue {
   count: number;
 }
 
-export interface Task<In extends tf.Tensor = tf.Tensor4D, Out extends tf.Tensor = tf.Tensor2D, Labels extends tf.Tensor = tf.Tensor> {
+/** How the task's headline metric reads: its name and which direction is better. */
+export interface MetricInfo {
+  /** e.g. 'accuracy' (classification), 'epe' (stereo end-point error), 'r2'. */
+  name: string;
+  higherIsBetter: boolean;
+}
+
+/** A position in the endless sequence of training batches (what a checkpoint stores). */
+export interface TrainPosition {
+  epoch: number;
+  batch: number;
+}
+
+/** Training batches of a task, from a position; `size` is the number of examples in a batch. */
+export interface TrainStream<B extends { readonly size: number }> {
+  position(): TrainPosition;
+  next(): Promise<B>;
+  close(): Promise<void>;
+}
+
+export interface TrainStreamOptions {
+  batchSize: number;
+  /** Seed of the shuffling and the augmentation. */
+  seed: number;
+  epoch: number;
+  startBatch: number;
+  /** Prepare batches in a worker thread (default) or in the calling thread; both give the same batches. */
+  prefetch?: 'worker' | 'sync';
+}
+
+/**
+ * A task's data as the trainer and the measurements see it: batches are the task's own plain data, turned into
+ * tensors only by the task (`Task.tensors`), so the trainer never knows what an example is.
+ */
+export interface TaskData<B extends { readonly size: number }> {
+  /** One line for people, e.g. "IDX …: 10 classes, 28×28×1, 54000 / 6000 / 10000". */
+  readonly describe: string;
+  /** Examples in the training split (the schedule's epochs count them). */
+  readonly trainCount: number;
+  openTrainStream(opts: TrainStreamOptions): TrainStream<B>;
+  /** A split's batches in order, unaugmented; the first `limit` examples when given. */
+  evalBatches(split: 'train' | 'validation' | 'test', batchSize: number, limit?: number): Iterable<B>;
+}
+
+/**
+ * Everything the trainer, the measurements and the search ask of a task. One implementation per folder under
+ * daemon/tasks/; nothing that consumes it names a particular task.
+ */
+export interface Task<In extends tf.Tensor = tf.Tensor, Out extends tf.Tensor = tf.Tensor, Labels extends tf.Tensor = tf.Tensor, B extends { readonly size: number } = { readonly size: number }> {
   readonly kind: string;
   readonly space: SearchSpace;
   readonly supernet: Supernet<In, Out>;
-  /** The training loss of a batch; `teacherOutputs` (the largest subnet's, no gradient) add distillation. */
+  readonly data: TaskData<B>;
+  /** The headline metric: what `metric` returns, what the predictor learns and the search optimises. */
+  readonly metricInfo: MetricInfo;
+  /**
+   * A batch as network input at `resolution` (the arch's `r`; the data's own size when left out) and its labels.
+   * Call inside tf.tidy; the tensors are the caller's.
+   */
+  tensors(batch: B, resolution?: number): { x: In; y: Labels };
+  /** The training loss of a batch; `teacherOutputs` (the teacher's, no gradient) add distillation. */
   loss(outputs: Out, labels: Labels, teacherOutputs: Out | undefined, opts: LossOptions): tf.Scalar;
-  /** The task's headline metric on a batch (higher is better). */
+  /** The headline metric on a batch (`metricInfo` says its direction). */
   metric(outputs: Out, labels: Labels): MetricValue;
+  /**
+   * When the supernet is daemon/ofa's unit stack (ofa/layout: stem, elastic MBConv units, a head of `classes`
+   * outputs), search/ can tabulate its costs and time its blocks for a latency table. Other supernets are costed
+   * with `supernet.macs`/`params` and have no latency table.
+   */
+  readonly unitStack?: { inputChannels: number; classes: number };
+  /** What a user of an exported subnet needs to feed it (results.json's `input`). */
+  inputDescription(): Record<string, unknown>;
+  /** Metadata stored with an exported subnet (model.json's user-defined metadata). */
+  exportMetadata(arch: Arch): Record<string, unknown>;
+  /** Frees the supernet and whatever the data holds (worker threads). */
+  dispose(): void;
 }

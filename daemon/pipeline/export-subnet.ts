@@ -54,13 +54,13 @@ export async function exportSubnet(runDir: string, which: Arch | number, opts: {
       throw new ExportError(`--arch does not fit this run's search space: ${(e as Error).message}`);
     }
     const base = { calibrationSize: run.config.training.bnCalibrationSize, batchSize: Math.max(run.config.training.batchSize, 100) };
-    const validation = await evaluateSubnet(run.task, arch, run.dataset, { ...base, split: 'validation' });
-    const test = await evaluateSubnet(run.task, arch, run.dataset, { ...base, split: 'test', recalibrate: false });
+    const validation = await evaluateSubnet(run.task, arch, { ...base, split: 'validation' });
+    const test = await evaluateSubnet(run.task, arch, { ...base, split: 'test', recalibrate: false });
     const model = run.task.supernet.extractSubnet(arch);
     let modelPath: string;
     try {
       modelPath = await saveModel(model, opts.outDir ? resolve(opts.outDir) : defaultOut, {
-        manta: { arch, normalization: run.dataset.normalization, classes: run.dataset.classes },
+        manta: run.task.exportMetadata(arch),
       });
     } finally {
       model.dispose();
@@ -74,6 +74,6 @@ export async function exportSubnet(runDir: string, which: Arch | number, opts: {
       params: run.task.supernet.params(arch),
     };
   } finally {
-    run.task.supernet.dispose();
+    run.task.dispose();
   }
 }

@@ -1,11 +1,12 @@
-// Re-opening a run directory: its config, dataset and the trained supernet from its newest checkpoint — what
+// Re-opening a run directory: its config, its task (data loaded) and the trained supernet from its newest checkpoint — what
 // `manta export` needs to recalibrate and extract a subnet long after the run ended.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { validateConfig, type ResolvedConfig } from '../../schemas';
+import type { ResolvedConfig } from '../../schemas';
+import { ConfigError, resolveConfig } from '../../schemas/load-config';
 import { initEngine, tf, type EngineInfo } from '../engine';
-import { loadDataset, type Dataset } from '../data';
-import { ClassificationTask } from '../tasks/classification';
+import type { Task } from '../ofa/task';
+import { createTask } from '../tasks';
 import { UserError } from '../protocol/user-error';
 import { decodeCheckpoint } from '../train/checkpoint-codec';
 import { readLatestCheckpoint } from '../train/checkpoint-files';
@@ -16,8 +17,7 @@ export interface OpenedRun {
   config: ResolvedConfig;
   configDir: string;
   engine: EngineInfo;
-  dataset: Dataset;
-  task: ClassificationTask;
+  task: Task;
   /** The checkpoint the weights came from. */
   checkpoint: string;
 }
@@ -46,22 +46,20 @@ export async function openRun(runDir: string, opts: { warn?: (m: string) => void
   const dir = resolve(runDir);
   const configFile = join(dir, CONFIG_FILE);
   if (!existsSync(configFile)) throw new RunOpenError(`${dir} is not a MANTA run directory (no ${CONFIG_FILE})`);
-  let raw: unknown;
+  // The same config path as `manta search` and the daemon: a run's stored config is checked like a new one.
+  let config: ResolvedConfig;
   try {
-    raw = JSON.parse(readFileSync(configFile, 'utf8'));
+    config = resolveConfig({ text: readFileSync(configFile, 'utf8'), source: configFile }).config;
   } catch (e) {
-    throw new RunOpenError(`${configFile} is not valid JSON: ${(e as Error).message}`);
+    if (e instanceof ConfigError) throw new RunOpenError(e.lines().join('\n'));
+    throw e;
   }
-  const checked = validateConfig(raw);
-  if (!checked.ok) throw new RunOpenError(`${configFile}: ${checked.problems[0].path || '/'}: ${checked.problems[0].message}`);
-  const config = checked.config;
   const configDir = configDirOf(dir);
   const engine = await initEngine({ backend: config.backend });
-  const dataset = await loadDataset(config.data, { baseDir: configDir, seed: config.seed });
-  const task = new ClassificationTask(config.supernet, { classes: dataset.classes, inputChannels: dataset.channels, seed: config.seed });
+  const task = await createTask(config, { baseDir: configDir });
   const latest = await readLatestCheckpoint(join(dir, CHECKPOINT_DIR), (bytes, source) => decodeCheckpoint(bytes, source), opts.warn ?? (() => undefined));
   if (!latest) {
-    task.supernet.dispose();
+    task.dispose();
     throw new RunOpenError(`${dir} has no readable checkpoint in ${CHECKPOINT_DIR}/: the run has not trained yet`);
   }
   const weights: Record<string, tf.Tensor> = {};
@@ -71,5 +69,5 @@ export async function openRun(runDir: string, opts: { warn?: (m: string) => void
   } finally {
     tf.dispose(Object.values(weights));
   }
-  return { runDir: dir, config, configDir, engine, dataset, task, checkpoint: latest.file.path };
+  return { runDir: dir, config, configDir, engine, task, checkpoint: latest.file.path };
 }

@@ -1,8 +1,6 @@
 // Telemetry events: what a run tells the world, typed once by an event-name-to-payload map. The daemon writes them
 // to the run's event log and streams them to clients; the extension and the webviews read them. Plain JSON only.
-import type { Arch } from '../ofa/arch';
-
-export type { Arch };
+import type { Arch, Objective, PhaseName, SampleSpace } from './values';
 
 export interface BackendInfo {
   /** tfjs backend name: tensorflow, webgpu, wasm or cpu. */
@@ -11,17 +9,6 @@ export interface BackendInfo {
   version: string;
   /** What the backend runs on, e.g. "CPU: AMD EPYC 9454 (2 threads), wasm SIMD" or a GPU name. */
   device: string;
-}
-
-export type PhaseName = 'largest' | 'kernel' | 'depth' | 'expand' | 'width' | 'resolution';
-
-/** The choice lists a phase samples from. */
-export interface SampleSpace {
-  kernel: number[];
-  expand: number[];
-  depth: number[];
-  width: number[];
-  resolution: number[];
 }
 
 export interface ParetoPoint {
@@ -67,7 +54,7 @@ export interface TelemetryEvents {
   'measure.progress': { done: number; total: number; arch: Arch; accuracy: number; macs: number; params: number };
   predictor: { rmse: number; kendallTau: number; trainSize: number; heldOutSize: number; warning?: string };
   'search.generation': { generation: number; generations: number; bestPredictedAccuracy: number; frontSize: number; candidatesScored: number };
-  pareto: { objective: 'macs' | 'params' | 'latency'; points: ParetoPoint[]; measured: boolean };
+  pareto: { objective: Objective; points: ParetoPoint[]; measured: boolean };
   system: { host: string; worker: number; cpuPercent: number; rssMB: number; heapMB: number; gpuUtilPercent?: number; gpuMemoryMB?: number };
   /** What the run is waiting for while no step arrives (data loading, compilation, rendezvous, a host). */
   waiting: { reason: string };

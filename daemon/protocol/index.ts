@@ -1,6 +1,8 @@
 // daemon/protocol/: every message between daemon, extension and webviews, typed once — telemetry events, requests,
-// notifications and error codes — and the protocol version. It imports nothing of MANTA but plain types, and no
-// node module, so the extension and the webviews can import it.
+// notifications, error codes and the value types they carry (values.ts) — and the protocol version. It imports
+// nothing of MANTA but schemas/'s generated types, and no node module, so the extension and the webviews can import
+// it (test/unit/architecture-imports.test.ts checks this).
+export * from './values';
 export * from './events';
 export * from './errors';
 export * from './methods';

@@ -5,7 +5,8 @@
 import { NotificationType, RequestType } from 'vscode-jsonrpc';
 import type { MantaConfig } from '../../schemas/config.generated';
 import type { MantaErrorData } from './errors';
-import type { Arch, BackendInfo, PhaseName, TelemetryEvent } from './events';
+import type { BackendInfo, TelemetryEvent } from './events';
+import type { Arch, BackendName, PhaseName } from './values';
 
 export type { MantaConfig };
 
@@ -25,6 +26,12 @@ export const Methods = {
   shutdown: 'manta/shutdown',
   startSyntheticRun: 'manta/startSyntheticRun',
   describeSpace: 'manta/describeSpace',
+  getRunResults: 'manta/getRunResults',
+  getRunMeasurements: 'manta/getRunMeasurements',
+  getRunConfig: 'manta/getRunConfig',
+  listRunFiles: 'manta/listRunFiles',
+  readRunFile: 'manta/readRunFile',
+  deleteRun: 'manta/deleteRun',
   // notifications, daemon → client
   events: 'manta/events',
   runStatus: 'manta/runStatus',
@@ -38,8 +45,6 @@ export type RequestMethod = Exclude<(typeof Methods)[keyof typeof Methods], 'man
  * daemon died before it finished, resumable from its last checkpoint; completed/stopped/failed: final. */
 export type RunStatus = 'running' | 'paused' | 'completed' | 'stopped' | 'failed' | 'interrupted';
 export const RUN_STATUSES: readonly RunStatus[] = ['running', 'paused', 'completed', 'stopped', 'failed', 'interrupted'];
-
-export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 
 /** The latest progress of a run, taken from its events (for tree views and status bars). */
 export interface RunProgress {
@@ -181,6 +186,9 @@ export interface ExportSubnetResult {
   testAccuracy: number;
   macs: number;
   params: number;
+  /** The files written, as `manta/readRunFile` names them (`subnets/<subnet>/<file>`), when the export lies in the
+   * run's subnets folder (always, without `outDir`): how a client on another host downloads them. */
+  runFiles?: string[];
 }
 export const ExportSubnetRequest = new RequestType<ExportSubnetParams, ExportSubnetResult, MantaErrorData>(Methods.exportSubnet);
 
@@ -258,6 +266,87 @@ export interface DescribeSpaceResult {
  * analytic cost model of daemon/ofa, answered at once without a worker. */
 export const DescribeSpaceRequest = new RequestType<DescribeSpaceParams, DescribeSpaceResult, MantaErrorData>(Methods.describeSpace);
 
+// ——— a run's files (protocol 1.2): everything of a run a client reads comes through these, never from disk, so a
+// daemon on another host behind one forwarded socket serves a client exactly as a local one does ———
+
+/** The files of a run a client may read by kind; the daemon maps each kind to its file in the run folder. Besides
+ * these, `manta/readRunFile` reads the exported subnets' files, named `subnets/<subnet>/<file>` (one folder deep). */
+export const RUN_FILE_KINDS = ['results', 'report', 'measurements', 'config'] as const;
+export type RunFileKind = (typeof RUN_FILE_KINDS)[number];
+/** The prefix of an exported subnet's file name: `subnets/<subnet>/<file>`. */
+export const SUBNET_FILES_PREFIX = 'subnets/';
+
+export interface RunResultsResult {
+  runId: string;
+  /** results.json as the run wrote it: the re-measured Pareto front, the predictor's quality, warnings (format 1). */
+  results: Record<string, unknown>;
+}
+/** The run's results.json, parsed; `PathNotFound` while the run has none (it has not finished its search). */
+export const GetRunResultsRequest = new RequestType<RunRef, RunResultsResult, MantaErrorData>(Methods.getRunResults);
+
+export interface RunMeasurementsResult {
+  runId: string;
+  /** measurements.json: the subnets measured for the accuracy predictor. */
+  measurements: Record<string, unknown>;
+}
+/** The run's measurements.json, parsed; `PathNotFound` while the run has none. */
+export const GetRunMeasurementsRequest = new RequestType<RunRef, RunMeasurementsResult, MantaErrorData>(Methods.getRunMeasurements);
+
+export interface RunConfigResult {
+  runId: string;
+  /** The config as submitted (the run's config.json): what the visualizer draws the supernet from. */
+  config: MantaConfig;
+  /** The folder on the daemon's host its relative paths resolve against. */
+  configDir: string;
+}
+/** The run's config; `PathNotFound` for a run without one (a synthetic run). */
+export const GetRunConfigRequest = new RequestType<RunRef, RunConfigResult, MantaErrorData>(Methods.getRunConfig);
+
+export interface RunFileEntry {
+  /** The name `manta/readRunFile` takes: a RunFileKind or `subnets/<subnet>/<file>`. */
+  file: string;
+  size: number;
+  modifiedAt: number;
+}
+export interface ListRunFilesResult {
+  runId: string;
+  /** The readable files the run has now: the kinds present, then every exported subnet's files. */
+  files: RunFileEntry[];
+}
+export const ListRunFilesRequest = new RequestType<RunRef, ListRunFilesResult, MantaErrorData>(Methods.listRunFiles);
+
+export interface ReadRunFileParams {
+  runId: string;
+  /** A RunFileKind or `subnets/<subnet>/<file>`; anything else (other paths, `..`, absolute paths) is refused. */
+  file: string;
+  /** The first byte wanted (default 0). */
+  offset?: number;
+  /** Bytes wanted, at most READ_RUN_FILE_MAX_LENGTH (default READ_RUN_FILE_DEFAULT_LENGTH). */
+  length?: number;
+}
+export interface ReadRunFileResult {
+  /** The bytes [offset, offset + length) of the file, clipped at its end, base64-encoded. */
+  data: string;
+  offset: number;
+  /** The file's size now; with `modifiedAt`, a reader of several chunks sees when the file changed between them. */
+  size: number;
+  modifiedAt: number;
+  /** True when this chunk reaches the end of the file. */
+  eof: boolean;
+}
+export const READ_RUN_FILE_DEFAULT_LENGTH = 1 << 20;
+export const READ_RUN_FILE_MAX_LENGTH = 4 << 20;
+/** One chunk of a run file: large files (weights, reports) are read chunk by chunk, each answer a bounded message. */
+export const ReadRunFileRequest = new RequestType<ReadRunFileParams, ReadRunFileResult, MantaErrorData>(Methods.readRunFile);
+
+export interface DeleteRunResult {
+  /** The run as it was before it was deleted. */
+  run: RunSummary;
+}
+/** Deletes a run that is not active — its folder and its registry entry; `InvalidRunState` for a running or paused
+ * run (stop it first). Every connection then gets `manta/runStatus` with `deleted: true`. */
+export const DeleteRunRequest = new RequestType<RunRef, DeleteRunResult, MantaErrorData>(Methods.deleteRun);
+
 // ——— notifications (daemon → client) ———
 
 export interface EventsParams {
@@ -273,8 +362,10 @@ export interface RunStatusParams {
   /** Set when the log was cut back (a resume): events with seq > truncatedToSeq that the client holds are void, and
    * the events after it arrive again from the resumed worker. */
   truncatedToSeq?: number;
+  /** Set when the run was deleted (`manta/deleteRun`): forget it and its events. */
+  deleted?: boolean;
 }
-/** Sent to every connection whenever a run starts, changes status or is cut back. */
+/** Sent to every connection whenever a run starts, changes status, is cut back or is deleted. */
 export const RunStatusNotification = new NotificationType<RunStatusParams>(Methods.runStatus);
 
 export interface DaemonLogParams {

@@ -1,6 +1,6 @@
 // The JSON Schema of every request's params (plain data, draft-07), checked by the daemon before a handler runs.
 // A config inside params is only required to be an object here: schemas/ validates it in full, every problem at once.
-import { Methods, type RequestMethod } from './methods';
+import { Methods, READ_RUN_FILE_MAX_LENGTH, type RequestMethod } from './methods';
 
 const runId = {
   type: 'string',
@@ -89,4 +89,21 @@ export const paramsSchemas: Record<RequestMethod, object> = {
     required: ['config'],
     properties: { config: { type: 'object' }, configDir: hostPath },
   },
+  [Methods.getRunResults]: runRef,
+  [Methods.getRunMeasurements]: runRef,
+  [Methods.getRunConfig]: runRef,
+  [Methods.listRunFiles]: runRef,
+  [Methods.readRunFile]: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['runId', 'file'],
+    properties: {
+      runId,
+      // Which names are allowed is checked by the daemon, with a message that says what is: see ReadRunFileParams.
+      file: { type: 'string', minLength: 1, maxLength: 512, description: "A run-file kind or 'subnets/<subnet>/<file>'." },
+      offset: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+      length: { type: 'integer', minimum: 1, maximum: READ_RUN_FILE_MAX_LENGTH },
+    },
+  },
+  [Methods.deleteRun]: runRef,
 };

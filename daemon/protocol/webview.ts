@@ -2,9 +2,10 @@
 // method-to-params map per direction, as gitlens does: commands go webview → extension, notifications go
 // extension → webview, and the one request (`core/ready`) is answered by a `…/completion` notification that carries
 // the initial state. Every message is timestamped. Plain JSON only; the webviews import this file and nothing else
-// of MANTA but the telemetry types.
+// of MANTA but the telemetry and value types.
 import type { RunSummary } from './methods';
-import type { Arch, ParetoPoint, TelemetryEvent } from './events';
+import type { ParetoPoint, TelemetryEvent } from './events';
+import type { Arch, ChoiceLists } from './values';
 
 /** Where the daemon connection stands, as the webviews show it. */
 export type ConnectionState = 'connecting' | 'connected' | 'down';
@@ -42,13 +43,8 @@ export interface MonitorState {
 }
 
 /** The supernet as the visualizer draws it: its units and their block slots, and the elastic choices. */
-export interface SupernetView {
+export interface SupernetView extends ChoiceLists {
   units: { width: number; stride: number; activation?: string; squeezeExcite?: boolean }[];
-  kernel: number[];
-  expand: number[];
-  depth: number[];
-  width: number[];
-  resolution: number[];
   /** Channels of the stem and the fixed first block, where known. */
   stemWidth?: number;
   firstBlockWidth?: number;

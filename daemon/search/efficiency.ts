@@ -2,19 +2,12 @@
 // so the evolution can cost tens of thousands of candidates), latency from a measured lookup table, and the
 // constraints a subnet must meet. Efficiency comes from the arch alone, never from weights (OFA's rule).
 import type { Arch } from '../ofa/arch';
+import type { Constraints, Objective } from '../protocol/values';
 import { layoutCosts } from '../ofa/costs';
 import { subnetLayout, type SubnetLayout } from '../ofa/layout';
 import type { SearchSpace } from '../ofa/space';
 import type { CostFunction } from './evolution';
 import type { LatencyTable } from './latency';
-
-export type Objective = 'macs' | 'params' | 'latency';
-
-export interface Constraints {
-  maxMacs?: number;
-  maxParams?: number;
-  maxLatencyMs?: number;
-}
 
 export interface SubnetCosts {
   macs: number;
@@ -32,6 +25,16 @@ interface CostSlice {
 
 export class EfficiencyModel {
   private readonly slices = new Map<string, CostSlice>();
+  /** Set for a supernet that is not the ofa unit stack: its exact counts, per arch (memoised). */
+  private exact?: (arch: Arch) => { macs: number; params: number };
+  private readonly exactCache = new Map<string, { macs: number; params: number }>();
+
+  /** A model for any supernet from its own exact counts (no tabulation, no latency). */
+  static direct(space: SearchSpace, exact: (arch: Arch) => { macs: number; params: number }): EfficiencyModel {
+    const m = new EfficiencyModel(space, 0, 0);
+    m.exact = exact;
+    return m;
+  }
 
   constructor(
     readonly space: SearchSpace,
@@ -42,6 +45,12 @@ export class EfficiencyModel {
 
   /** MACs, parameters and (with a table) latency of the arch's subnet. */
   costs(arch: Arch): SubnetCosts {
+    if (this.exact) {
+      const key = this.space.key(arch);
+      let c = this.exactCache.get(key);
+      if (!c) this.exactCache.set(key, (c = this.exact(arch)));
+      return { macs: c.macs, params: c.params };
+    }
     const slice = this.slice(arch.r, arch.w);
     const { space } = this;
     let macs = slice.fixed.macs;

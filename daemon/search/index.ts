@@ -14,7 +14,7 @@ export {
   type PredictorStats,
   type TrainedPredictor,
 } from './predictor';
-export { EfficiencyModel, type Constraints, type Objective, type SubnetCosts } from './efficiency';
+export { EfficiencyModel, type SubnetCosts } from './efficiency';
 export { buildLatencyTable, validateLatencyTable, timeModel, LatencyStoppedError, type LatencyOptions, type LatencyTable, type LatencyValidation } from './latency';
 export { ArchGenome, type Genome } from './genome';
 export {
@@ -31,7 +31,7 @@ export {
   type EvolutionResult,
   type EvolutionSpace,
 } from './evolution';
-export { measureSubnets, sampleSubnetsToMeasure, MeasurementStoppedError, type MeasureOptions, type MeasuredSubnet } from './measure';
+export { sampleSubnetsToMeasure } from './measure';
 export { fileSaveHandler, saveModel, MODEL_FILE, WEIGHTS_FILE } from './export';
-export { readResults, writeResults, ResultsError, RESULTS_FILE, REPORT_FILE, SUBNETS_DIR, type FrontEntry, type MeasuredPoint, type ResultsFile } from './results';
+export { readResults, writeResults, ResultsError, type FrontEntry, type MeasuredPoint, type ResultsFile } from './results';
 export { renderReport, archSvg, CurveCollector, type TrainingCurves } from './report';

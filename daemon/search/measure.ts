@@ -1,64 +1,9 @@
-// Measuring subnets of the trained supernet for real: batch norm recalibrated on training images, then accuracy on a
-// split (train's evaluateSubnet). A pure function of an arch list → results, so the list can later be split across
-// workers and the parts concatenated.
+// Which subnets to measure for the accuracy predictor: the ends of the cost range, an even spread over it, and
+// uniform samples (the measuring itself is the pipeline's measure stage).
 import type { Rng } from '../engine/rng';
-import type { Dataset } from '../data';
 import type { Arch } from '../ofa/arch';
 import type { SearchSpace } from '../ofa/space';
-import type { Task } from '../ofa/task';
-import type { SampleSpace } from '../protocol/events';
-import { evaluateSubnet } from '../train/evaluate';
-
-export interface MeasureOptions {
-  /** Training images for batch-norm recalibration (training.bnCalibrationSize). */
-  calibrationSize: number;
-  batchSize: number;
-  /** Also measure on the test split (the front's final numbers); validation is always measured. */
-  test?: boolean;
-  signal?: AbortSignal;
-}
-
-export interface MeasuredSubnet {
-  arch: Arch;
-  validationAccuracy: number;
-  validationLoss: number;
-  testAccuracy?: number;
-  testLoss?: number;
-}
-
-export class MeasurementStoppedError extends Error {
-  override name = 'MeasurementStoppedError';
-}
-
-/**
- * Measures every arch in order; `onMeasured` sees each result as it comes (progress events). The supernet's batch-norm
- * statistics are left as the last arch's.
- */
-export async function measureSubnets(
-  task: Task,
-  dataset: Dataset,
-  archs: readonly Arch[],
-  opts: MeasureOptions,
-  onMeasured?: (m: MeasuredSubnet, index: number) => void,
-): Promise<MeasuredSubnet[]> {
-  const out: MeasuredSubnet[] = [];
-  for (const arch of archs) {
-    if (opts.signal?.aborted) throw new MeasurementStoppedError('measurement stopped');
-    const base = { calibrationSize: opts.calibrationSize, batchSize: opts.batchSize };
-    const validation = await evaluateSubnet(task, arch, dataset, { ...base, split: 'validation' });
-    const m: MeasuredSubnet = { arch, validationAccuracy: validation.accuracy, validationLoss: validation.loss };
-    if (opts.test) {
-      // Same batch-norm statistics as the validation pass: no second recalibration.
-      const test = await evaluateSubnet(task, arch, dataset, { ...base, split: 'test', recalibrate: false });
-      m.testAccuracy = test.accuracy;
-      m.testLoss = test.loss;
-    }
-    out.push(m);
-    onMeasured?.(m, out.length - 1);
-    await new Promise((r) => setImmediate(r)); // stop requests and telemetry get their turn between subnets
-  }
-  return out;
-}
+import type { SampleSpace } from '../protocol/values';
 
 /**
  * `count` distinct subnets to measure for the predictor: the smallest and the largest (the ends of the cost range),

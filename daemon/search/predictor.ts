@@ -2,6 +2,7 @@
 // relu units, a final linear unit without bias, plus a base accuracy), trained in tfjs (seeded init, Adam, MSE) on
 // measured (arch → accuracy) pairs, judged on held-out pairs by RMSE and Kendall's tau. Search then scores with the
 // extracted weights (scorer.ts), not with tfjs.
+import type { ResolvedSearchConfig } from '../../schemas/config.generated';
 import { tf } from '../engine';
 import { Rng } from '../engine/rng';
 import type { Arch } from '../ofa/arch';
@@ -15,15 +16,10 @@ export interface PredictorSample {
   accuracy: number;
 }
 
-export interface PredictorOptions {
-  layers: number;
-  hiddenUnits: number;
-  epochs: number;
-  learningRate: number;
-  /** Fraction of the samples held out for RMSE and Kendall's tau. */
-  heldOut: number;
-  /** A held-out tau below this becomes a warning. */
-  tauFloor: number;
+/** The config's `search.predictor` (layers, hidden units, epochs, learning rate, held-out fraction, tau floor). */
+type PredictorConfig = ResolvedSearchConfig['predictor'];
+
+export interface PredictorOptions extends PredictorConfig {
   seed: number;
   /** Minibatch size (default 32). */
   batchSize?: number;

@@ -2,7 +2,8 @@
 // the training curves and the predictor's held-out fit — inline SVG and CSS only, no scripts or external resources,
 // so it opens anywhere (a browser, a VS Code webview, an e-mail attachment).
 import type { Arch } from '../ofa/arch';
-import type { PhaseName, TelemetryEvents } from '../protocol/events';
+import type { TelemetryEvents } from '../protocol/events';
+import type { PhaseName } from '../protocol/values';
 import type { ResultsFile } from './results';
 
 /** The training telemetry the curves are drawn from. */
@@ -215,7 +216,7 @@ ${warnings}
 <p>Objective: ${OBJECTIVE_LABEL[objective]}; constraints: ${esc(constraints)}. The front was searched on predicted accuracy, then each point was measured (batch norm recalibrated) on the validation and test splits.</p>
 ${scatter}
 <table><thead><tr><th>#</th><th>MACs</th><th>params</th><th>latency ms</th><th>predicted</th><th>validation</th><th>test</th><th>model</th></tr></thead><tbody>${rows}</tbody></table>
-<p class="muted">Exported models take NHWC images resized to the arch's resolution, normalized as (x/255 − mean)/std with mean ${esc(JSON.stringify(r.input.normalization.mean))}, std ${esc(JSON.stringify(r.input.normalization.std))}; they output logits for ${r.input.classes} classes.</p>
+${r.input.normalization ? `<p class="muted">Exported models take NHWC images resized to the arch's resolution, normalized as (x/255 − mean)/std with mean ${esc(JSON.stringify(r.input.normalization.mean))}, std ${esc(JSON.stringify(r.input.normalization.std))}; they output logits for ${r.input.classes} classes.</p>` : `<p class="muted">Exported models' input: ${esc(JSON.stringify(r.input))}.</p>`}
 <h2>Architectures of the front</h2>
 <p class="muted">Each row is a unit; each box an MBConv block (width: expand ratio, height: kernel size); dashed: blocks the depth leaves out.</p>
 ${archs}

@@ -5,13 +5,8 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Arch } from '../ofa/arch';
 import type { BackendInfo, ParetoPoint } from '../protocol/events';
 import { UserError } from '../protocol/user-error';
-import type { PhaseResult } from '../train/state';
-import type { Constraints, Objective } from './efficiency';
+import type { Constraints, Objective, PhaseResult } from '../protocol/values';
 import type { PredictorStats } from './predictor';
-
-export const RESULTS_FILE = 'results.json';
-export const REPORT_FILE = 'report.html';
-export const SUBNETS_DIR = 'subnets';
 
 export interface FrontEntry extends ParetoPoint {
   /** Position in `front`; the exported model is subnets/<index>/model.json. */
@@ -41,8 +36,13 @@ export interface ResultsFile {
   backend: BackendInfo;
   objective: Objective;
   constraints: Constraints;
-  /** How to feed an exported model: resize to the arch's resolution r (bilinear), NHWC floats (x/255 - mean) / std. */
-  input: { channels: number; classes: number; normalization: { mean: number[]; std: number[] }; classNames?: string[] };
+  /**
+   * How to feed an exported model, as the task describes it. Classification: resize to the arch's resolution r
+   * (bilinear), NHWC floats (x/255 - mean) / std, `channels`, `classes`, `normalization`, `classNames`.
+   */
+  input: { channels?: number; classes?: number; normalization?: { mean: number[]; std: number[] }; classNames?: string[]; [detail: string]: unknown };
+  /** The task and its headline metric (what `validationAccuracy`/`testAccuracy` hold) with its direction. */
+  task?: { kind: string; metric: string; higherIsBetter: boolean };
   /** The re-measured front, by cost ascending. */
   front: FrontEntry[];
   /** The evolution's whole front (predicted accuracy only). */

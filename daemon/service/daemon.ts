@@ -138,7 +138,8 @@ export class Daemon {
     this.broadcast(DaemonLogNotification, { level: 'warn', message, ...(runId ? { runId } : {}) });
   }
 
-  private broadcast<P>(type: NotificationType<P>, params: P): void {
+  /** Sends a notification to every connection that has said hello. */
+  broadcast<P>(type: NotificationType<P>, params: P): void {
     for (const s of this.sessions) if (s.handshaken) s.notify(type, params);
   }
 

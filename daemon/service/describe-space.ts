@@ -56,7 +56,7 @@ export async function describeSearchSpace(p: DescribeSpaceParams, allowedRoots: 
     configDir = path.normalize(p.configDir);
     checkRequestPath(configDir, 'configDir', allowedRoots);
   }
-  const { config } = checkedConfig(p.config);
+  const { config } = checkedConfig({ value: p.config, source: 'params.config' });
   const space = new SearchSpace(config.supernet);
   const size = countSubnets(space, space.units);
   const shape = await inputShape(config.data, configDir, allowedRoots);

@@ -3,7 +3,7 @@
 // path); recent lines stay in memory for live clients; older ones are read back from disk through a sparse index.
 // Opening repairs what a killed writer leaves: a truncated or corrupt last line is cut off with a warning.
 import { promises as fs } from 'node:fs';
-import type { TelemetryEvents, TelemetryKind } from '../protocol/events';
+import type { TelemetryEvent, TelemetryEvents, TelemetryKind } from '../protocol/events';
 
 export type Warn = (message: string) => void;
 
@@ -65,6 +65,102 @@ export function parseLine(line: string): { seq: number; kind: string; time: numb
     return v as { seq: number; kind: string; time: number; data: unknown };
   } catch {
     return undefined;
+  }
+}
+
+/** One event as the log stores it: seq, kind, time and the kind's data. */
+export type StoredEvent<K extends TelemetryKind = TelemetryKind> = Extract<TelemetryEvent, { kind: K }>;
+
+/** Which events `readEvents` yields. */
+export interface ReadEventsOptions<K extends TelemetryKind = TelemetryKind> {
+  /** The first seq wanted (default 0). */
+  fromSeq?: number;
+  /** The last seq wanted (default: the end of the log as it is when reading starts). */
+  toSeq?: number;
+  /** Only events whose `data.step`, where they have one, is at most this (events without a step pass). */
+  upToStep?: number;
+  /** Only these kinds (matched on the kind field itself, before the line is parsed). */
+  kinds?: readonly K[];
+}
+
+/** The test a line must pass: seq range and kind checked on the raw line, the rest after parsing. */
+function eventFilter<K extends TelemetryKind>(opts: ReadEventsOptions<K>): (line: string) => StoredEvent<K> | undefined {
+  const from = opts.fromSeq ?? 0;
+  const to = opts.toSeq ?? Infinity;
+  const kinds = opts.kinds?.map((k) => `"kind":${JSON.stringify(k)},`);
+  return (line) => {
+    const seq = lineSeq(line);
+    if (seq < from || seq > to) return undefined;
+    if (kinds) {
+      const at = PREFIX.length + String(seq).length + 1; // the body follows `{"seq":N,`
+      if (!kinds.some((k) => line.startsWith(k, at))) return undefined;
+    }
+    const event = parseLine(line);
+    if (!event) return undefined;
+    if (opts.upToStep !== undefined) {
+      const step = (event.data as { step?: unknown } | null)?.step;
+      if (typeof step === 'number' && step > opts.upToStep) return undefined;
+    }
+    return event as StoredEvent<K>;
+  };
+}
+
+/**
+ * The one typed reader of an event log: the events of `file` in seq order, parsed, filtered by `opts`. Read-only
+ * (it never repairs: a torn or corrupt line is skipped), so a worker may read the log its daemon appends to; it
+ * stops at the file's size when it started, or at `toSeq`. `EventLog.events` is the same reader over an open log.
+ */
+export async function* readEvents<K extends TelemetryKind = TelemetryKind>(file: string, opts: ReadEventsOptions<K> = {}): AsyncGenerator<StoredEvent<K>> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  try {
+    const size = (await handle.stat()).size;
+    yield* scanEvents(handle, size, opts);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function* scanEvents<K extends TelemetryKind>(handle: fs.FileHandle, size: number, opts: ReadEventsOptions<K>): AsyncGenerator<StoredEvent<K>> {
+  const accept = eventFilter(opts);
+  const to = opts.toSeq ?? Infinity;
+  for await (const lines of blockLines(handle, 0, size)) {
+    for (const { line } of lines) {
+      const event = accept(line);
+      if (event) yield event;
+      else if (lineSeq(line) > to) return;
+    }
+  }
+}
+
+/** The complete lines in [start, end) of a file, one block's worth at a time, each with its byte offset. */
+async function* blockLines(handle: fs.FileHandle, start: number, end: number): AsyncGenerator<{ line: string; offset: number }[]> {
+  let pos = start;
+  let carry = Buffer.alloc(0);
+  let carryStart = start;
+  const block = Buffer.allocUnsafe(BLOCK);
+  while (pos < end) {
+    const want = Math.min(BLOCK, end - pos);
+    const { bytesRead } = await handle.read(block, 0, want, pos);
+    if (bytesRead <= 0) break;
+    pos += bytesRead;
+    const chunk = carry.length > 0 ? Buffer.concat([carry, block.subarray(0, bytesRead)]) : block.subarray(0, bytesRead);
+    const lines: { line: string; offset: number }[] = [];
+    let lineStart = 0;
+    for (;;) {
+      const nl = chunk.indexOf(10, lineStart);
+      if (nl < 0) break;
+      lines.push({ line: chunk.toString('utf8', lineStart, nl), offset: carryStart + lineStart });
+      lineStart = nl + 1;
+    }
+    carry = Buffer.from(chunk.subarray(lineStart));
+    carryStart += lineStart;
+    yield lines;
   }
 }
 
@@ -215,17 +311,11 @@ export class EventLog {
     }
   }
 
-  /** Every line whose text contains `needle`, parsed, in seq order (e.g. '"kind":"checkpoint"'). */
-  async findLines(needle: string): Promise<{ seq: number; kind: string; time: number; data: unknown }[]> {
+  /** `readEvents` over this log: everything appended so far is flushed first, then read from the file. */
+  async *events<K extends TelemetryKind = TelemetryKind>(opts: ReadEventsOptions<K> = {}): AsyncGenerator<StoredEvent<K>> {
     await this.flush();
-    const found: { seq: number; kind: string; time: number; data: unknown }[] = [];
-    await this.scanFile(0, this.size, (line) => {
-      if (line.includes(needle)) {
-        const event = parseLine(line);
-        if (event) found.push(event);
-      }
-    });
-    return found;
+    await this.writing;
+    yield* scanEvents(this.handle, this.size, { ...opts, toSeq: Math.min(opts.toSeq ?? Infinity, this.next - 1) });
   }
 
   /** The last events of the log (up to `maxBytes` of it), parsed, oldest first. */
@@ -413,26 +503,12 @@ export class EventLog {
     onLine: (line: string, offset: number) => void,
     stop: () => boolean = () => false,
   ): Promise<void> {
-    let pos = start;
-    let carry = Buffer.alloc(0);
-    let carryStart = start;
-    const block = Buffer.allocUnsafe(BLOCK);
-    while (pos < end && !stop()) {
-      const want = Math.min(BLOCK, end - pos);
-      const { bytesRead } = await this.handle.read(block, 0, want, pos);
-      if (bytesRead <= 0) break;
-      pos += bytesRead;
-      const chunk = carry.length > 0 ? Buffer.concat([carry, block.subarray(0, bytesRead)]) : block.subarray(0, bytesRead);
-      let lineStart = 0;
-      for (;;) {
-        const nl = chunk.indexOf(10, lineStart);
-        if (nl < 0) break;
-        onLine(chunk.toString('utf8', lineStart, nl), carryStart + lineStart);
-        lineStart = nl + 1;
+    if (stop()) return;
+    for await (const lines of blockLines(this.handle, start, end)) {
+      for (const { line, offset } of lines) {
+        onLine(line, offset);
         if (stop()) return;
       }
-      carry = Buffer.from(chunk.subarray(lineStart));
-      carryStart += lineStart;
     }
   }
 }

@@ -3,13 +3,20 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ResponseError, type CancellationToken } from 'vscode-jsonrpc/node';
-import { validateConfig } from '../../schemas';
 import { MantaErrorCodes, type MantaErrorData } from '../protocol/errors';
 import {
   Methods,
+  RunStatusNotification,
   type AttachParams,
   type DescribeSpaceParams,
   type DescribeSpaceResult,
+  type DeleteRunResult,
+  type ListRunFilesResult,
+  type ReadRunFileParams,
+  type ReadRunFileResult,
+  type RunConfigResult,
+  type RunMeasurementsResult,
+  type RunResultsResult,
   type DetachResult,
   type ExportSubnetParams,
   type ExportSubnetResult,
@@ -29,7 +36,8 @@ import {
 import { checkProtocolCompatibility, PROTOCOL_VERSION } from '../protocol/version';
 import type { Daemon } from './daemon';
 import { describeSearchSpace } from './describe-space';
-import { checkRequestPath, prepareRun } from './prepare-run';
+import { exportedRunFiles, listRunFiles as listFilesOfRun, readRunFileChunk, readRunJson } from './run-files-rpc';
+import { checkedConfig, checkRequestPath, prepareRun } from './prepare-run';
 import type { Session } from './session';
 
 export interface HandlerContext {
@@ -125,7 +133,9 @@ async function exportSubnet({ daemon, token }: HandlerContext, p: ExportSubnetPa
     checkRequestPath(outDir, 'outDir', [runDir, configDir, ...daemon.allowedRoots]);
   }
   const task = { name: 'exportSubnet' as const, runDir, ...(p.arch ? { arch: p.arch } : {}), ...(p.index !== undefined ? { index: p.index } : {}), ...(outDir ? { outDir } : {}) };
-  return (await daemon.runTask(task, token)) as ExportSubnetResult;
+  const result = (await daemon.runTask(task, token)) as ExportSubnetResult;
+  const runFiles = exportedRunFiles(runDir, result.files);
+  return runFiles ? { ...result, runFiles } : result;
 }
 
 async function measureLatencyTable({ daemon, token }: HandlerContext, p: MeasureLatencyTableParams): Promise<MeasureLatencyTableResult> {
@@ -145,11 +155,10 @@ async function measureLatencyTable({ daemon, token }: HandlerContext, p: Measure
     submitted = prepared.submitted;
     configDir = prepared.configDir;
   }
-  const result = validateConfig(submitted);
-  if (!result.ok) throw new ResponseError<MantaErrorData>(MantaErrorCodes.InvalidConfig, `invalid config: ${result.problems.map((x) => x.message).join('; ')}`, { problems: result.problems });
+  const { config } = checkedConfig({ value: submitted, source: p.runId !== undefined ? `the config of run ${p.runId}` : p.configPath });
   const task = {
     name: 'latencyTable' as const,
-    config: result.config,
+    config,
     configDir,
     ...(p.backend ? { backend: p.backend } : {}),
     refresh: p.refresh ?? false,
@@ -176,6 +185,38 @@ async function describeSpace({ daemon }: HandlerContext, p: DescribeSpaceParams)
   return describeSearchSpace(p, daemon.allowedRoots);
 }
 
+// ——— a run's files (run-files-rpc.ts) ———
+
+async function getRunResults({ daemon }: HandlerContext, p: RunRef): Promise<RunResultsResult> {
+  const { runDir, status } = daemon.runs.locate(p.runId);
+  return { runId: p.runId, results: await readRunJson(p.runId, runDir, 'results', `it writes it when its search finishes (it is ${status})`) };
+}
+
+async function getRunMeasurements({ daemon }: HandlerContext, p: RunRef): Promise<RunMeasurementsResult> {
+  const { runDir, status } = daemon.runs.locate(p.runId);
+  return { runId: p.runId, measurements: await readRunJson(p.runId, runDir, 'measurements', `it writes it once training is done (it is ${status})`) };
+}
+
+async function getRunConfig({ daemon }: HandlerContext, p: RunRef): Promise<RunConfigResult> {
+  const { runDir, configDir, synthetic } = daemon.runs.locate(p.runId);
+  const config = await readRunJson(p.runId, runDir, 'config', synthetic ? 'it is a synthetic run' : 'its folder lost it');
+  return { runId: p.runId, config: config as unknown as RunConfigResult['config'], configDir };
+}
+
+async function listRunFiles({ daemon }: HandlerContext, p: RunRef): Promise<ListRunFilesResult> {
+  return { runId: p.runId, files: await listFilesOfRun(daemon.runs.locate(p.runId).runDir) };
+}
+
+async function readRunFile({ daemon }: HandlerContext, p: ReadRunFileParams): Promise<ReadRunFileResult> {
+  return readRunFileChunk(p.runId, daemon.runs.locate(p.runId).runDir, p);
+}
+
+async function deleteRun({ daemon }: HandlerContext, p: RunRef): Promise<DeleteRunResult> {
+  const run = await daemon.runs.delete(p.runId);
+  daemon.broadcast(RunStatusNotification, { run, deleted: true });
+  return { run };
+}
+
 export const handlers: Record<RequestMethod, Handler> = {
   [Methods.hello]: hello,
   [Methods.hostInfo]: hostInfo,
@@ -191,4 +232,10 @@ export const handlers: Record<RequestMethod, Handler> = {
   [Methods.shutdown]: shutdown,
   [Methods.startSyntheticRun]: startSyntheticRun,
   [Methods.describeSpace]: describeSpace,
+  [Methods.getRunResults]: getRunResults,
+  [Methods.getRunMeasurements]: getRunMeasurements,
+  [Methods.getRunConfig]: getRunConfig,
+  [Methods.listRunFiles]: listRunFiles,
+  [Methods.readRunFile]: readRunFile,
+  [Methods.deleteRun]: deleteRun,
 };

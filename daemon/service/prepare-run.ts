@@ -1,11 +1,13 @@
-// What `manta/startRun` checks before anything is created: where the config comes from, the config itself (schema
-// and cross-field checks, every problem at once), and every path it names (inside the allowed roots, existing).
+// What `manta/startRun` checks before anything is created: where the config comes from, the config itself (through
+// schemas/load-config.ts, the one config path the CLI shares: syntax, schema and cross-field checks, every problem
+// at once), and every path it names (inside the allowed roots — the daemon's own policy — then existing).
 // Each failure is a JSON-RPC error whose message lists the problems and whose data holds them.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ResponseError } from 'vscode-jsonrpc/node';
-import { validateConfig, type ResolvedConfig } from '../../schemas';
-import { checkConfig, checkConfigFiles, configPaths } from '../../schemas/checks';
+import type { ResolvedConfig } from '../../schemas';
+import { configPaths } from '../../schemas/checks';
+import { checkDataFiles, isConfigError, resolveConfig, type ConfigError, type ConfigInput } from '../../schemas/load-config';
 import { MantaErrorCodes, type MantaErrorData, type ParamProblem } from '../protocol/errors';
 import type { StartRunParams } from '../protocol/methods';
 import { invalidParams, problemsError } from './params';
@@ -43,12 +45,11 @@ export function checkRequestPath(p: string, field: string, roots: readonly strin
   }
 }
 
-async function readConfigFile(configPath: string): Promise<unknown> {
-  let text: string;
+async function readConfigFile(configPath: string): Promise<string> {
   try {
     const stat = await fs.stat(configPath);
     if (!stat.isFile()) throw Object.assign(new Error('not a file'), { code: 'ENOTFILE' });
-    text = await fs.readFile(configPath, 'utf8');
+    return await fs.readFile(configPath, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'does not exist' : code === 'ENOTFILE' ? 'is not a file' : `cannot be read (${(e as Error).message})`;
@@ -56,23 +57,25 @@ async function readConfigFile(configPath: string): Promise<unknown> {
       { path: '/configPath', rule: 'exists', message: `params.configPath ${configPath} ${why}` },
     ]);
   }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw problemsError(MantaErrorCodes.InvalidConfig, `invalid config ${configPath}`, [
-      { path: '', rule: 'json', message: `${configPath} is not valid JSON: ${(e as Error).message}` },
-    ]);
-  }
 }
 
-/** The config: schema (with defaults), then the checks across fields; every error at once as InvalidConfig. */
-export function checkedConfig(submitted: unknown): { config: ResolvedConfig; warnings: string[] } {
-  const result = validateConfig(submitted);
-  if (!result.ok) throw problemsError(MantaErrorCodes.InvalidConfig, 'invalid config', result.problems);
-  const checks = checkConfig(result.config);
-  const errors = checks.filter((p) => p.severity === 'error');
-  if (errors.length > 0) throw problemsError(MantaErrorCodes.InvalidConfig, 'invalid config', errors.map(({ path: p, rule, message }) => ({ path: p, rule, message })));
-  return { config: result.config, warnings: checks.filter((p) => p.severity === 'warning').map((p) => p.message) };
+/** schemas/'s refusal of a config as the daemon's JSON-RPC error: InvalidConfig, or PathNotFound for dataset files. */
+export function configRefusal(e: ConfigError, lead = e.lead): ResponseError<MantaErrorData> {
+  const code = e.reason === 'config.missing-files' ? MantaErrorCodes.PathNotFound : MantaErrorCodes.InvalidConfig;
+  return problemsError(code, lead, e.problems.map(({ path: p, rule, message }) => ({ path: p, rule, message })));
+}
+
+/**
+ * The config through schemas/'s one path (syntax, schema with defaults, checks across fields); a refusal becomes
+ * the daemon's InvalidConfig error listing every problem. Warnings are returned as sentences.
+ */
+export function checkedConfig(input: ConfigInput): { config: ResolvedConfig; value: unknown; warnings: string[] } {
+  try {
+    const { config, value, warnings } = resolveConfig(input);
+    return { config, value, warnings: warnings.map((w) => w.message) };
+  } catch (e) {
+    throw isConfigError(e) ? configRefusal(e) : e;
+  }
 }
 
 export async function prepareRun(params: StartRunParams, allowedRoots: readonly string[]): Promise<PreparedRun> {
@@ -103,9 +106,8 @@ export async function prepareRun(params: StartRunParams, allowedRoots: readonly 
       ]);
     }
   }
-  const submitted = configPath ? await readConfigFile(configPath) : params.config;
-
-  const { config, warnings } = checkedConfig(submitted);
+  const source = configPath ?? 'params.config';
+  const { config, value: submitted, warnings } = checkedConfig(configPath ? { text: await readConfigFile(configPath), source } : { value: params.config, source });
 
   // Paths: inside the config's folder or an allowed root, then existing.
   const roots = [configDir!, ...allowedRoots];
@@ -118,9 +120,10 @@ export async function prepareRun(params: StartRunParams, allowedRoots: readonly 
     }
   }
   if (outside.length > 0) throw outsideRootsError(outside);
-  const missing = checkConfigFiles(config, configDir!);
-  if (missing.length > 0) {
-    throw problemsError(MantaErrorCodes.PathNotFound, 'dataset paths not found', missing.map(({ path: p, rule, message }) => ({ path: p, rule, message: `${p} ${message}` })));
+  try {
+    checkDataFiles(config, configDir!, source);
+  } catch (e) {
+    throw isConfigError(e) ? configRefusal(e) : e;
   }
   return { submitted, config, configDir: configDir!, configPath, runsDir, warnings };
 }

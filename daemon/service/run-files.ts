@@ -1,12 +1,13 @@
-// The files of a run directory the service owns — run.json (status and where the config came from) and
-// config.json (the config as submitted) — and the daemon's registry of run directories: one small pointer file per
-// run under <stateDir>/runs/, so a restarted daemon finds every run wherever its config put it.
+// What the service keeps of a run besides what the job writes: run.json's content (status and where the config came
+// from; the file names of a run folder and run ids are daemon/pipeline/run-folder.ts's) and the daemon's registry
+// of run directories: one small pointer file per run under <stateDir>/runs/, so a restarted daemon finds every run
+// wherever its config put it.
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { RUN_META_FILE } from '../pipeline/run-folder';
 import type { RunStatus, StartSyntheticRunParams } from '../protocol/methods';
 import type { Warn } from './event-log';
-
 
 export interface RunMeta {
   format: 1;
@@ -26,11 +27,6 @@ export interface RunMeta {
   synthetic?: StartSyntheticRunParams;
 }
 
-export const RUN_FILE = 'run.json';
-export const CONFIG_FILE = 'config.json';
-export const EVENTS_FILE = 'events.jsonl';
-export const CHECKPOINT_DIR = 'checkpoints';
-
 /** Writes JSON through a temp file, fsync and rename, so a reader sees the old file or the new one, never half. */
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
   const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -45,15 +41,15 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
 }
 
 export async function readRunMeta(runDir: string): Promise<RunMeta> {
-  const value = JSON.parse(await fs.readFile(path.join(runDir, RUN_FILE), 'utf8')) as Partial<RunMeta>;
+  const value = JSON.parse(await fs.readFile(path.join(runDir, RUN_META_FILE), 'utf8')) as Partial<RunMeta>;
   if (value.format !== 1 || typeof value.runId !== 'string' || typeof value.status !== 'string' || typeof value.configDir !== 'string') {
-    throw new Error(`${path.join(runDir, RUN_FILE)} is not a MANTA run file`);
+    throw new Error(`${path.join(runDir, RUN_META_FILE)} is not a MANTA run file`);
   }
   return value as RunMeta;
 }
 
 export function writeRunMeta(runDir: string, meta: RunMeta): Promise<void> {
-  return writeJsonAtomic(path.join(runDir, RUN_FILE), meta);
+  return writeJsonAtomic(path.join(runDir, RUN_META_FILE), meta);
 }
 
 interface Pointer {
@@ -65,6 +61,11 @@ export async function registerRun(stateDir: string, runId: string, runDir: strin
   const dir = path.join(stateDir, 'runs');
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   await writeJsonAtomic(path.join(dir, `${runId}.json`), { runId, runDir } satisfies Pointer);
+}
+
+/** Removes a run's pointer (manta/deleteRun); a missing one is not an error. */
+export async function unregisterRun(stateDir: string, runId: string): Promise<void> {
+  await fs.rm(path.join(stateDir, 'runs', `${runId}.json`), { force: true });
 }
 
 /** Every registered run; a pointer that cannot be read is skipped with a warning. */
@@ -89,11 +90,4 @@ export async function listRegisteredRuns(stateDir: string, warn: Warn): Promise<
     }
   }
   return out;
-}
-
-/** `<name>-<yyyymmdd-hhmmss>-<4 hex>`: sortable by time, unique enough, safe as a folder name. */
-export function newRunId(name: string, now: Date, random: string): string {
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
-  return `${name}-${stamp}-${random}`;
 }

@@ -5,12 +5,21 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Arch } from '../protocol/events';
-import type { BackendName, StartSyntheticRunParams } from '../protocol/methods';
+import type { StartSyntheticRunParams } from '../protocol/methods';
+import type { Arch, BackendName } from '../protocol/values';
 import type { ResolvedConfig } from '../../schemas';
 
 export type WorkerJob =
-  | { kind: 'run'; config: ResolvedConfig; runDir: string; configDir: string; resume: boolean; cacheDir: string }
+  | {
+      kind: 'run';
+      config: ResolvedConfig;
+      runDir: string;
+      configDir: string;
+      resume: boolean;
+      cacheDir: string;
+      /** On resume: the events up to this seq are the earlier attempts'; the worker reads them (event-log.ts's reader) for the job. */
+      historyToSeq?: number;
+    }
   | { kind: 'synthetic'; params: StartSyntheticRunParams; runDir: string; resume: boolean }
   | { kind: 'task'; task: WorkerTask };
 

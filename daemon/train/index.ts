@@ -2,7 +2,6 @@
 // recalibration and subnet evaluation, gradient buckets for distributed reduction, and checkpoints (state, bytes, files).
 export { TrainingConfigError, CheckpointError } from './errors';
 export {
-  defaultPhases,
   learningRateAt,
   locateStep,
   planSchedule,
@@ -32,6 +31,6 @@ export {
   type GradientReducer,
 } from './gradients';
 export { Sgd, type ParamInfo, type SgdOptions } from './optimizer';
-export { batchTensors, evaluateSubnet, resizeTo, type EvaluateOptions, type SubnetEvaluation } from './evaluate';
+export { evaluateSubnet, type EvaluateOptions, type SubnetEvaluation } from './evaluate';
 export { configFingerprint, Trainer, type StepReport, type TrainerOptions } from './trainer';
 export { trainSupernet, type TrainProgress, type TrainSupernetOptions, type TrainSupernetResult } from './train-supernet';

@@ -2,7 +2,7 @@
 // rate at every step. Pure functions of the config and the training-set size, so a resumed run recomputes the
 // same schedule and only needs its step counter.
 import type { ResolvedConfig } from '../../schemas';
-import type { PhaseName, SampleSpace } from '../protocol/events';
+import type { PhaseName, SampleSpace } from '../protocol/values';
 import { TrainingConfigError } from './errors';
 
 type TrainingConfig = ResolvedConfig['training'];
@@ -157,28 +157,6 @@ export function locateStep(schedule: Schedule, step: number): StepPosition {
     dataEpoch: Math.floor(step / bpe),
     dataBatch: step % bpe,
   };
-}
-
-/**
- * OFA's progressive-shrinking sequence for a supernet's choices: largest → kernel → depth (the two largest depths,
- * then all) → expand (the two largest ratios, then all), with OFA's relative epochs and learning rates scaled to
- * `epochs` for the elastic-kernel phase. Stages that would repeat the previous one (a dimension with fewer than three
- * choices) are left out. For configs and examples that want the standard sequence.
- */
-export function defaultPhases(supernet: SupernetConfig, epochs = 1): PhaseConfig[] {
-  const top2 = (xs: number[]): number[] => [...xs].sort((a, b) => a - b).slice(-2);
-  const scaled = (f: number): number => Math.max(epochs * f, 1e-3);
-  const phases: PhaseConfig[] = [
-    { phase: 'largest', epochs: scaled(1), learningRate: 0.05, warmupEpochs: 0 },
-    { phase: 'kernel', epochs: scaled(1), learningRate: 0.03, warmupEpochs: 0 },
-  ];
-  const depths = [...supernet.depthChoices].sort((a, b) => a - b);
-  if (depths.length > 2) phases.push({ phase: 'depth', epochs: scaled(0.25), learningRate: 0.0025, warmupEpochs: 0, depth: top2(depths) });
-  if (depths.length > 1) phases.push({ phase: 'depth', epochs: scaled(1), learningRate: 0.0075, warmupEpochs: 0, depth: depths });
-  const expands = [...supernet.expandChoices].sort((a, b) => a - b);
-  if (expands.length > 2) phases.push({ phase: 'expand', epochs: scaled(0.25), learningRate: 0.0025, warmupEpochs: 0, expand: top2(expands) });
-  if (expands.length > 1) phases.push({ phase: 'expand', epochs: scaled(1), learningRate: 0.0075, warmupEpochs: 0, expand: expands });
-  return phases;
 }
 
 function fullSpace(supernet: SupernetConfig): SampleSpace {

@@ -1,24 +1,13 @@
 // What a trainer's checkpoint holds: plain data plus named float32 tensors. Enough to continue a run to the same
 // final weights as if it had never stopped.
 import type { RngState } from '../engine/rng';
-import type { PhaseName } from '../protocol/events';
+import type { PhaseResult, SubnetScore } from '../protocol/values';
+
+export type { PhaseResult, SubnetScore };
 
 export interface TensorRecord {
   shape: number[];
   data: Float32Array;
-}
-
-/** Accuracy and loss of one subnet measured after a phase (batch norm recalibrated, validation split). */
-export interface SubnetScore {
-  accuracy: number;
-  loss: number;
-}
-
-export interface PhaseResult {
-  index: number;
-  phase: PhaseName;
-  largest: SubnetScore;
-  smallest: SubnetScore;
 }
 
 export interface TrainerState {

@@ -1,7 +1,6 @@
 // The whole progressive-shrinking run: every phase's steps, the evaluation after each phase, periodic checkpoints,
 // stopping on a signal (with a checkpoint to resume from), and the per-phase accuracies it returns.
 import type { ResolvedConfig } from '../../schemas';
-import type { Dataset } from '../data';
 import type { Task } from '../ofa/task';
 import type { Emit } from '../protocol/events';
 import { encodeCheckpoint } from './checkpoint-codec';
@@ -20,7 +19,7 @@ export interface TrainSupernetOptions {
   emit: Emit;
   onProgress?: (p: TrainProgress) => void;
   reducer?: GradientReducer;
-  /** A checkpoint to continue from (same config, task and dataset). */
+  /** A checkpoint to continue from (same config and task). */
   resumeFrom?: TrainerState;
   /** Stops after the current step; the run returns with `stopped` (and writes a checkpoint when it has a folder). */
   signal?: AbortSignal;
@@ -46,7 +45,7 @@ export interface TrainSupernetResult {
   checkpointFile?: string;
 }
 
-export async function trainSupernet(config: ResolvedConfig, task: Task, dataset: Dataset, opts: TrainSupernetOptions): Promise<TrainSupernetResult> {
+export async function trainSupernet(config: ResolvedConfig, task: Task, opts: TrainSupernetOptions): Promise<TrainSupernetResult> {
   const started = performance.now();
   const trainerOptions = {
     emit: opts.emit,
@@ -56,8 +55,8 @@ export async function trainSupernet(config: ResolvedConfig, task: Task, dataset:
     stepEventIntervalMs: opts.stepEventIntervalMs,
   };
   const trainer = opts.resumeFrom
-    ? Trainer.resume(opts.resumeFrom, config, task, dataset, trainerOptions)
-    : new Trainer(config, task, dataset, trainerOptions);
+    ? Trainer.resume(opts.resumeFrom, config, task, trainerOptions)
+    : new Trainer(config, task, trainerOptions);
   const every = config.training.checkpointEverySteps;
   let savedAt = opts.resumeFrom?.step ?? -1;
   let checkpointFile: string | undefined;

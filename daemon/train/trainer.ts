@@ -7,11 +7,10 @@ import { tf } from '../engine';
 import { Rng } from '../engine/rng';
 import type { ResolvedConfig } from '../../schemas';
 import type { Arch } from '../ofa/arch';
-import type { Task } from '../ofa/task';
-import { openBatchStream, type Batch, type BatchStream, type Dataset } from '../data';
+import type { Task, TrainStream } from '../ofa/task';
 import type { Emit } from '../protocol/events';
 import { CheckpointError } from './errors';
-import { batchTensors, evaluateSubnet, resizeTo } from './evaluate';
+import { evaluateSubnet } from './evaluate';
 import { planGradientBuckets, GradientAccumulator, reduceGradients, type GradientBucketLayout, type GradientReducer } from './gradients';
 import { Sgd, type ParamInfo } from './optimizer';
 import { learningRateAt, locateStep, planSchedule, type PlannedPhase, type Schedule } from './schedule';
@@ -58,7 +57,7 @@ export class Trainer {
   private readonly sgd: Sgd;
   private readonly layout: GradientBucketLayout | undefined;
   private readonly emit: Emit;
-  private stream: BatchStream | undefined;
+  private stream: TrainStream<{ readonly size: number }> | undefined;
   private current = 0;
   private preparedPhase = -1;
   private evaluatedPhases = 0;
@@ -69,11 +68,10 @@ export class Trainer {
   constructor(
     private readonly config: ResolvedConfig,
     private readonly task: Task,
-    private readonly dataset: Dataset,
     private readonly options: TrainerOptions = {},
   ) {
     this.seed = config.seed;
-    this.schedule = planSchedule(config.training, config.supernet, dataset.train.count);
+    this.schedule = planSchedule(config.training, config.supernet, task.data.trainCount);
     this.configKey = configFingerprint(config);
     const supernet = task.supernet;
     const decay = new Set(supernet.decayVariables);
@@ -88,9 +86,9 @@ export class Trainer {
     this.telemetry = { since: performance.now(), steps: 0, images: 0, loss: undefined, accuracy: [] };
   }
 
-  /** A trainer continuing from `state` (same config, task and dataset as the run that wrote it). */
-  static resume(state: TrainerState, config: ResolvedConfig, task: Task, dataset: Dataset, options: TrainerOptions = {}): Trainer {
-    const trainer = new Trainer(config, task, dataset, options);
+  /** A trainer continuing from `state` (same config and task data as the run that wrote it). */
+  static resume(state: TrainerState, config: ResolvedConfig, task: Task, options: TrainerOptions = {}): Trainer {
+    const trainer = new Trainer(config, task, options);
     trainer.restore(state);
     return trainer;
   }
@@ -133,17 +131,19 @@ export class Trainer {
     const report = pos.stepInPhase === 0 || last || now - this.lastEventAt >= (this.options.stepEventIntervalMs ?? 1000);
 
     const subnets = this.sampleSubnets(step, phase);
-    const { x, y } = batchTensors(batch, this.dataset.train);
-    const inputs = new Map<number, tf.Tensor4D>();
-    const inputAt = (r: number): tf.Tensor4D => {
+    // The labels once; the input once per resolution the step's subnets (and the teacher) run at.
+    const { x, y } = this.task.tensors(batch);
+    const inputs = new Map<number, tf.Tensor>();
+    const inputAt = (r: number): tf.Tensor => {
       let t = inputs.get(r);
-      if (!t) inputs.set(r, (t = tf.tidy(() => resizeTo(x, r))));
+      // Kept: the teacher asks for its input inside a tidy, and the subnets reuse it after that tidy ends.
+      if (!t) inputs.set(r, (t = tf.keep(tf.tidy(() => this.task.tensors(batch, r).x))));
       return t;
     };
     const supernet = this.task.supernet;
     const kd = !phase.largestOnly && this.config.training.kdRatio > 0;
     const lossOptions = { labelSmoothing: this.config.training.labelSmoothing, kdRatio: kd ? this.config.training.kdRatio : 0 };
-    let teacher: tf.Tensor2D | undefined;
+    let teacher: tf.Tensor | undefined;
     const accumulator = new GradientAccumulator();
     let grads: Map<string, tf.Tensor> | undefined;
     let lossTotal: tf.Scalar | undefined;
@@ -182,7 +182,7 @@ export class Trainer {
       accumulator.dispose();
       if (grads) for (const g of grads.values()) g.dispose();
       teacher?.dispose();
-      for (const t of inputs.values()) if (t !== x) t.dispose();
+      for (const t of inputs.values()) t.dispose();
       tf.dispose([x, y]);
     }
     this.current = step + 1;
@@ -198,7 +198,7 @@ export class Trainer {
     const t = this.config.training;
     const space = this.task.space;
     const measure = async (label: 'largest' | 'smallest', arch: Arch): Promise<SubnetScore> => {
-      const r = await evaluateSubnet(this.task, arch, this.dataset, {
+      const r = await evaluateSubnet(this.task, arch, {
         split: 'validation',
         calibrationSize: t.bnCalibrationSize,
         batchSize: t.batchSize,
@@ -314,14 +314,13 @@ export class Trainer {
     });
   }
 
-  private async nextBatch(epoch: number, batch: number): Promise<Batch> {
+  private async nextBatch(epoch: number, batch: number): Promise<{ readonly size: number }> {
     const at = this.stream?.position();
     if (!this.stream || at?.epoch !== epoch || at.batch !== batch) {
       await this.stream?.close();
-      this.stream = openBatchStream(this.dataset.train, {
+      this.stream = this.task.data.openTrainStream({
         batchSize: this.config.training.batchSize,
         seed: Rng.derive(this.seed, STREAM.data).nextUint32(),
-        augmentation: this.dataset.augmentation,
         epoch,
         startBatch: batch,
         prefetch: this.options.prefetch,

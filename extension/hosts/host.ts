@@ -96,8 +96,11 @@ export class Host {
         this.connection = connection;
         this.setState({ kind: 'connected', via: connection.describe, daemonVersion: connection.hello.daemon.version });
         await this.refresh();
-        // Watchers that outlived a lost connection pick up where their events stop.
-        for (const runId of this.watchers.keys()) await this.sendAttach(runId);
+        // Watchers that outlived a lost connection pick up where their events stop (a run this daemon does not
+        // know — another daemon now behind the same settings — is only reported).
+        for (const runId of this.watchers.keys()) {
+          await this.sendAttach(runId).catch((e: unknown) => this.onDaemonLog.fire({ level: 'warn', message: `cannot follow run ${runId} on this daemon: ${(e as Error).message}`, runId }));
+        }
         return connection;
       } catch (e) {
         this.setState({ kind: 'failed', message: (e as Error).message });
@@ -113,6 +116,17 @@ export class Host {
     this.connection?.dispose();
     this.connection = undefined;
     this.setState({ kind: 'disconnected' });
+  }
+
+  /** Drops the connection and what came from it (runs, events), then connects again: after the way to reach the
+   * daemon changed, the daemon may be another one. */
+  reconnect(): Promise<DaemonConnection> {
+    this.disconnect();
+    this.info = undefined;
+    this.runs.clear();
+    this.events.clear();
+    this.changed();
+    return this.connect();
   }
 
   /** Reloads host info and the run list. */
@@ -143,6 +157,13 @@ export class Host {
     this.runs.set(run.runId, run);
     this.onRunStatus.fire(run);
     this.changed();
+  }
+
+  /** Drops a run the daemon deleted, with its events. */
+  forgetRun(runId: string): void {
+    const had = this.runs.delete(runId);
+    this.events.delete(runId);
+    if (had) this.changed();
   }
 
   /** The events held for a run (complete from seq 0 once a watcher has attached). */
@@ -216,7 +237,8 @@ export class Host {
       if (fresh.length === 0) return;
       for (const w of this.watchers.get(runId) ?? []) w.onEvents(fresh);
     });
-    connection.onNotification(RunStatusNotification, ({ run, truncatedToSeq }) => {
+    connection.onNotification(RunStatusNotification, ({ run, truncatedToSeq, deleted }) => {
+      if (deleted) return this.forgetRun(run.runId);
       if (truncatedToSeq !== undefined) {
         this.storeOf(run.runId).truncate(truncatedToSeq);
         for (const w of this.watchers.get(run.runId) ?? []) w.onTruncate?.(truncatedToSeq);

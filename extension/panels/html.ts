@@ -47,3 +47,16 @@ export function webviewPageHtml(page: WebviewPage): string {
   </body>
 </html>`;
 }
+
+/** What a run's report page may do in its webview: show itself, with its inline styles and data: images — no
+ * scripts, no requests anywhere. */
+export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+
+/** A run's report.html (as its daemon sent it) with REPORT_CSP put first in its head: with the report's own policy,
+ * if any, the stricter of the two applies. */
+export function reportPageHtml(reportHtml: string): string {
+  const meta = `<meta http-equiv="Content-Security-Policy" content="${escapeAttr(REPORT_CSP)}">`;
+  const head = /<head(\s[^>]*)?>/i.exec(reportHtml);
+  if (head) return reportHtml.slice(0, head.index + head[0].length) + meta + reportHtml.slice(head.index + head[0].length);
+  return `<!DOCTYPE html><html><head>${meta}</head><body>${reportHtml}</body></html>`;
+}

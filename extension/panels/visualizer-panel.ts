@@ -19,14 +19,16 @@ import { PanelHost } from './panel-host';
 export interface VisualizerServices {
   extensionUri: vscode.Uri;
   host(id: string): Host | undefined;
-  /** The supernet of a config file (a *.manta.json or a run's config.json), asked of the language server. */
+  /** The supernet of a config file (a *.manta.json), asked of the language server. */
   supernetView(configUri: vscode.Uri): Promise<SupernetView | null>;
+  /** The supernet of a run, from its config as its daemon sends it (never read from the run folder). */
+  runSupernetView(ref: RunRef): Promise<SupernetView | null>;
 }
 
 /** What the diagram shows: a config file, or a run (optionally pinned to one subnet). */
 export type VisualizerSource =
   | { kind: 'config'; uri: string }
-  | { kind: 'run'; ref: RunRef; runDir: string; name: string; subnet?: HighlightedSubnet };
+  | { kind: 'run'; ref: RunRef; name: string; subnet?: HighlightedSubnet };
 
 /** The latest subnet a run sampled, from its events (the live highlight). */
 export function latestSampled(events: readonly TelemetryEvent[]): HighlightedSubnet | null {
@@ -109,8 +111,12 @@ export class VisualizerPanel extends PanelHost<VisualizerCommands, VisualizerNot
     this.panel.title = `Supernet: ${source.name}`;
     const pinned = source.subnet ?? null;
     this.update({ title: source.name, origin: { kind: 'run', hostId: source.ref.hostId, runId: source.ref.runId }, subnet: pinned, followTraining: pinned === null, waiting: 'reading the run\'s config' });
-    const supernet = await this.services.supernetView(vscode.Uri.file(`${source.runDir}/config.json`));
-    this.update({ supernet, waiting: supernet ? null : `the run's config (${source.runDir}/config.json) could not be read` });
+    try {
+      const supernet = await this.services.runSupernetView(source.ref);
+      this.update({ supernet, waiting: supernet ? null : `the run's config has no valid supernet section` });
+    } catch (e) {
+      this.update({ supernet: null, waiting: `could not get the run's config from its daemon: ${(e as Error).message}` });
+    }
     const host = this.services.host(source.ref.hostId);
     if (!host) return;
     try {

@@ -1,9 +1,9 @@
 // Every problem of a config text at once: JSON syntax, the schema and the daemon's checks across fields (the same
-// code the daemon runs before it accepts a config: schemas/), and the editor's own warnings, each with its range,
-// JSON path and rule, and the fixes it offers. Text in, data out; dataset files are looked at only with a folder.
+// function the daemon and `manta search` run before they accept a config: schemas/load-config.ts's inspectConfig),
+// and the editor's own warnings, each with its range, JSON path and rule, and the fixes it offers. Text in, data
+// out; dataset files are looked at only with a folder.
 import { findNodeAtLocation, type Node } from './jsonc';
-import { validateConfig } from '../../schemas';
-import { checkConfig, checkConfigFiles } from '../../schemas/checks';
+import { inspectConfig } from '../../schemas/load-config';
 import { editorChecks, fixesFor, type ConfigFix, type FileProbe, type Severity } from './checks';
 import { parseConfigText, pointerSegments, spanOfPointer, type Span } from './locate';
 import { closestProperty, schemaAt } from './schema-walk';
@@ -33,13 +33,22 @@ function propertyNames(root: Node | undefined, parentPointer: string): string[] 
 }
 
 export function diagnoseConfig(text: string, options: DiagnoseOptions = {}): ConfigDiagnostic[] {
-  const parsed = parseConfigText(text);
-  if (parsed.syntaxErrors.length > 0) {
-    return parsed.syntaxErrors.map((e) => ({ span: e.span, severity: 'error', path: '', rule: 'syntax', source: 'syntax', message: e.message, fixes: [] }));
+  const inspected = inspectConfig({ text, source: 'the config' }, options.configDir !== undefined ? { baseDir: options.configDir } : {});
+  const syntax = inspected.problems.filter((p) => p.stage === 'syntax');
+  if (syntax.length > 0) {
+    return syntax.map((e) => ({
+      span: { start: e.at?.offset ?? 0, end: (e.at?.offset ?? 0) + (e.at?.length ?? 1) },
+      severity: 'error',
+      path: '',
+      rule: 'syntax',
+      source: 'syntax',
+      message: e.message,
+      fixes: [],
+    }));
   }
+  const parsed = parseConfigText(text);
   const out: ConfigDiagnostic[] = [];
-  const result = validateConfig(parsed.value);
-  for (const p of result.problems) {
+  for (const p of inspected.problems.filter((x) => x.stage === 'schema')) {
     const fixes: ConfigFix[] = [];
     const isUnknown = p.rule === 'additionalProperties';
     if (isUnknown) {
@@ -60,8 +69,8 @@ export function diagnoseConfig(text: string, options: DiagnoseOptions = {}): Con
       fixes,
     });
   }
-  if (result.ok) {
-    const daemonRules = [...checkConfig(result.config), ...(options.configDir !== undefined ? checkConfigFiles(result.config, options.configDir) : [])];
+  if (inspected.config) {
+    const daemonRules = inspected.problems.filter((x) => x.stage === 'checks' || x.stage === 'files');
     for (const c of daemonRules) {
       out.push({
         span: spanOfPointer(parsed.root, c.path),

@@ -8,10 +8,8 @@ export const SHOW_SUPERNET_COMMAND = 'manta.showSupernet';
 /** The command the "start the MANTA daemon" CodeLens runs: connects the local host, starting a daemon if none runs. */
 export const CONNECT_DAEMON_COMMAND = 'manta.connectHost';
 
-export interface SupernetViewParams {
-  /** A *.manta.json (open or on disk) or a run's config.json. */
-  uri: string;
-}
+/** A *.manta.json (open or on disk) by its URI, or a config object (a run's config, as the daemon sent it). */
+export type SupernetViewParams = { uri: string; config?: undefined } | { config: unknown; uri?: undefined };
 /** Client → server: the supernet of a config as the visualizer draws it (defaults filled from the schema). */
 export const SupernetViewRequest = new RequestType<SupernetViewParams, SupernetView | null, void>('manta/supernetView');
 

@@ -213,7 +213,8 @@ connection.onCodeLens(async ({ textDocument }) => {
   );
 });
 
-connection.onRequest(SupernetViewRequest, ({ uri }) => {
+connection.onRequest(SupernetViewRequest, ({ uri, config }) => {
+  if (uri === undefined) return supernetView(config);
   let text = documents.get(uri)?.getText();
   if (text === undefined && uri.startsWith('file:')) {
     try {

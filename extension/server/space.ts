@@ -1,20 +1,16 @@
 // The size of a config's search space as typed (defaults filled, malformed lists tolerated), counted by the one
 // definition the daemon also uses (schemas/space-size.ts), and the number formats of the CodeLens and hovers.
 import type { CostRange } from '../../daemon/protocol/methods';
+import type { ChoiceLists } from '../../daemon/protocol/values';
 import { countSubnets } from '../../schemas/space-size';
 import { choiceLists } from './checks';
 import type { SpaceCosts } from './space-costs';
 
-export interface SpaceSize {
+/** The choice lists the count is made of (defaults filled), with the count. */
+export interface SpaceSize extends ChoiceLists {
   /** Number of distinct subnets (a float: the default space has ~2·10^19). */
   subnets: number;
   units: number;
-  /** The choice lists the count is made of (defaults filled). */
-  kernel: number[];
-  expand: number[];
-  depth: number[];
-  width: number[];
-  resolution: number[];
 }
 
 export function searchSpaceSize(supernet: unknown): SpaceSize | undefined {

@@ -1,10 +1,10 @@
 // The event log on real files: numbering, batched writes, reads across the memory/disk boundary, repair of what a
-// killed writer leaves, cutting back for a resume, and skipping a corrupt line in the middle.
+// killed writer leaves, cutting back for a resume, skipping a corrupt line in the middle, and the typed reader.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { EventLog, encodeEventBody, type ReadHint } from '../../daemon/service/event-log';
+import { EventLog, encodeEventBody, readEvents, type ReadHint, type StoredEvent } from '../../daemon/service/event-log';
 import { tempDir } from './harness';
 
 const limits = { maxLines: 1000, maxBytes: 1 << 20 };
@@ -87,8 +87,9 @@ test('cutting back for a resume drops the later events and continues the numberi
   log.append('checkpoint', { step: 1500, file: 'checkpoints/step-000001500.ckpt' });
   log.appendBodies(Array.from({ length: 700 }, (_, i) => stepBody(3000 + i)));
   await log.flush();
-  const found = await log.findLines('"kind":"checkpoint"');
-  assert.deepEqual(found.map((e) => [e.seq, e.kind]), [[3000, 'checkpoint']]);
+  const found = [];
+  for await (const e of log.events({ kinds: ['checkpoint'] })) found.push(e);
+  assert.deepEqual(found.map((e) => [e.seq, e.kind, e.data.step]), [[3000, 'checkpoint', 1500]]);
   await log.truncateAfter(3000);
   assert.equal(log.nextSeq, 3001);
   assert.equal(log.append('log', { level: 'info', message: 'resumed' }), 3001);
@@ -100,4 +101,30 @@ test('cutting back for a resume drops the later events and continues the numberi
   const lines = (await fs.readFile(file, 'utf8')).split('\n').filter(Boolean);
   assert.equal(lines.length, 3002);
   assert.ok(lines.every((l, i) => JSON.parse(l).seq === i));
+});
+
+test('the typed reader: seq range, kinds, steps, a torn last line, read-only while a writer appends', async () => {
+  const file = path.join(tempDir(), 'events.jsonl');
+  const log = await EventLog.open(file, () => undefined);
+  log.append('phase', { index: 0, phase: 'largest', epochs: 1, stepsPerEpoch: 10, learningRate: 0.1, sample: {} as never });
+  log.appendBodies(Array.from({ length: 10 }, (_, i) => stepBody(i)));
+  log.append('checkpoint', { step: 5, file: 'checkpoints/step-5.ckpt' });
+  log.append('log', { level: 'info', message: 'a "kind":"step" inside a message is not a step' });
+  await log.flush();
+  const collect = async (it: AsyncIterable<StoredEvent>) => {
+    const out: StoredEvent[] = [];
+    for await (const e of it) out.push(e);
+    return out;
+  };
+  assert.deepEqual((await collect(readEvents(file))).map((e) => e.seq), Array.from({ length: 13 }, (_, i) => i));
+  const steps = await collect(readEvents(file, { kinds: ['step', 'phase'], upToStep: 4 }));
+  assert.deepEqual(steps.map((e) => [e.kind, e.seq]), [['phase', 0], ['step', 1], ['step', 2], ['step', 3], ['step', 4], ['step', 5]]);
+  assert.deepEqual((await collect(readEvents(file, { fromSeq: 3, toSeq: 5 }))).map((e) => e.seq), [3, 4, 5]);
+  assert.deepEqual((await collect(log.events({ kinds: ['log'] }))).map((e) => e.seq), [12]);
+  // A torn line at the end (a writer killed mid-line) is skipped by the reader, which never repairs.
+  await fs.appendFile(file, '{"seq":13,"kind":"step","ti');
+  assert.equal((await collect(readEvents(file))).length, 13);
+  assert.ok((await fs.readFile(file, 'utf8')).endsWith('"ti'));
+  assert.deepEqual(await collect(readEvents(path.join(path.dirname(file), 'none.jsonl'))), []);
+  await log.close();
 });

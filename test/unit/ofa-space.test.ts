@@ -6,7 +6,7 @@ import { expandedChannels, makeDivisible, roundHalfEven, seChannels, unitChannel
 import { ArchError, SupernetConfigError } from '../../daemon/ofa/errors';
 import { SearchSpace } from '../../daemon/ofa/space';
 import { isUserError } from '../../daemon/protocol/user-error';
-import type { SampleSpace } from '../../daemon/protocol/events';
+import type { SampleSpace } from '../../daemon/protocol/values';
 import { mbv3Config, smallConfig } from './ofa-fixtures';
 
 const space = new SearchSpace(mbv3Config({ resolutionChoices: [24, 32], widthChoices: [0.75, 1] }));

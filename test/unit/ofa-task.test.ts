@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { tf } from '../../daemon/engine';
 import { ClassificationTask, classificationLoss, top1Accuracy } from '../../daemon/tasks/classification';
 import { smallConfig, useBackend } from './ofa-fixtures';
+import { loadDataset } from '../../daemon/data';
+import { smallConfig as trainConfig } from './train-fixtures';
 
 const logits = [
   [2.0, -1.0, 0.5],
@@ -61,18 +63,29 @@ test('the metric is top-1 accuracy with its example count', async () => {
   assert.deepEqual(top1Accuracy(y, tf.tensor1d([0, 1], 'int32')), { name: 'accuracy', value: 1, count: 2 });
 });
 
-test('the classification task ties the supernet, its space, the loss and the metric together', async () => {
+test('the classification task ties the supernet, its space, its data, the loss and the metric together', async () => {
   await useBackend('cpu');
-  const task = new ClassificationTask(smallConfig(), { classes: 3, inputChannels: 1, seed: 0 });
+  const data = trainConfig({ phases: [{ phase: 'largest', epochs: 1 }] }, { trainSize: 40, validationSize: 10, testSize: 10, classes: 3 }).data;
+  const dataset = await loadDataset(data, { baseDir: '.', seed: 0 });
+  const task = new ClassificationTask(smallConfig(), dataset, { seed: 0 });
   try {
     assert.equal(task.kind, 'classification');
     assert.equal(task.space, task.supernet.space);
+    assert.deepEqual(task.metricInfo, { name: 'accuracy', higherIsBetter: true });
+    assert.equal(task.data.trainCount, dataset.train.count);
+    assert.deepEqual(task.unitStack, { inputChannels: dataset.channels, classes: 3 });
+    // A batch of the task's own data becomes input at any resolution of the space, and int32 labels.
+    const [batch] = [...task.data.evalBatches('validation', 4)];
+    const { x, y } = task.tensors(batch, 12);
+    assert.deepEqual(x.shape, [4, 12, 12, dataset.channels]);
+    assert.deepEqual(y.shape, [4]);
+    tf.dispose([x, y]);
     const arch = task.space.smallest();
-    const out = task.supernet.forward(tf.zeros([2, arch.r, arch.r, 1]) as tf.Tensor4D, arch, { training: false });
+    const out = task.supernet.forward(tf.zeros([2, arch.r, arch.r, dataset.channels]) as tf.Tensor4D, arch, { training: false });
     const loss = task.loss(out, tf.tensor1d([0, 1], 'int32'), undefined, { labelSmoothing: 0, kdRatio: 0 });
     assert.equal(loss.rank, 0);
     assert.equal(task.metric(out, tf.tensor1d([0, 1], 'int32')).count, 2);
   } finally {
-    task.supernet.dispose();
+    task.dispose();
   }
 });

@@ -13,7 +13,7 @@ import { evalBatches, loadDataset } from '../../daemon/data';
 import type { TelemetryKind } from '../../daemon/protocol/events';
 import { exportSubnet, runJob } from '../../daemon/pipeline';
 import type { ResultsFile } from '../../daemon/search/results';
-import { batchTensors } from '../../daemon/train/evaluate';
+import { batchTensors } from '../../daemon/tasks/classification';
 import { validateConfig, type MantaConfig } from '../../schemas';
 
 export const TINY: MantaConfig = {

@@ -40,7 +40,7 @@ export function smallConfig(
 }
 
 export function makeTask(config: ResolvedConfig, dataset: Dataset): ClassificationTask {
-  return new ClassificationTask(config.supernet, { classes: dataset.classes, inputChannels: dataset.channels, seed: config.seed });
+  return new ClassificationTask(config.supernet, dataset, { seed: config.seed });
 }
 
 /** Every weight of the supernet (batch-norm statistics included) as plain arrays, by stable name. */

@@ -50,7 +50,7 @@ before(async () => {
 
 async function stepsWith(cfg: ResolvedConfig, steps: number, reducer?: (b: Float32Array[]) => void): Promise<Record<string, Float32Array>> {
   const task = makeTask(cfg, dataset);
-  const trainer = new Trainer(cfg, task, dataset, { prefetch: 'sync', reducer });
+  const trainer = new Trainer(cfg, task, { prefetch: 'sync', reducer });
   for (let i = 0; i < steps; i++) await trainer.step();
   await trainer.close();
   const w = weightsOf(task);
@@ -89,7 +89,7 @@ async function run(
 ): Promise<{ result: TrainSupernetResult; weights: Record<string, Float32Array> }> {
   const task = makeTask(config, dataset);
   const controller = new AbortController();
-  const result = await trainSupernet(config, task, dataset, {
+  const result = await trainSupernet(config, task, {
     emit: () => undefined,
     prefetch: 'sync',
     checkpointDir: dir,
@@ -140,7 +140,7 @@ test('a run stopped twice and resumed from its checkpoint files ends with the sa
 
 test('a checkpoint is refused by a run with another config, and a corrupt one never loads', async () => {
   const task = makeTask(config, dataset);
-  const trainer = new Trainer(config, task, dataset, { prefetch: 'sync' });
+  const trainer = new Trainer(config, task, { prefetch: 'sync' });
   await trainer.step();
   const bytes = encodeCheckpoint(trainer.checkpoint());
   await trainer.close();
@@ -150,7 +150,7 @@ test('a checkpoint is refused by a run with another config, and a corrupt one ne
   const otherTask = makeTask(other, dataset);
   const tensors = tf.memory().numTensors;
   assert.throws(
-    () => Trainer.resume(decodeCheckpoint(bytes), other, otherTask, dataset),
+    () => Trainer.resume(decodeCheckpoint(bytes), other, otherTask),
     (e: unknown) => e instanceof CheckpointError && /another config/.test(e.message),
   );
   assert.equal(tf.memory().numTensors, tensors);

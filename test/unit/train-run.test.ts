@@ -29,7 +29,7 @@ test('a short seeded run of every phase learns well above chance and reports wha
   const tensorsBefore = tf.memory().numTensors;
   const events: Recorded[] = [];
   const progress: number[] = [];
-  const result = await trainSupernet(config, task, dataset, {
+  const result = await trainSupernet(config, task, {
     emit: (kind, data) => events.push({ kind, data } as Recorded),
     onProgress: (p) => progress.push(p.step),
     stepEventIntervalMs: 200,

@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateConfig, type ResolvedConfig } from '../../schemas';
 import {
-  defaultPhases,
   learningRateAt,
   locateStep,
   planSchedule,
@@ -139,20 +138,4 @@ test('locateStep: with a cap on steps per epoch the data stream still passes ove
   assert.equal(plan.stepsPerEpoch, 4);
   assert.equal(plan.batchesPerEpoch, 10);
   assert.deepEqual(locateStep(plan, 13), { phaseIndex: 0, stepInPhase: 13, epochInPhase: 3, dataEpoch: 1, dataBatch: 3 });
-});
-
-test('default phases follow OFA: largest, kernel, depth ×2, expand ×2', () => {
-  const c = config({ phases: [{ phase: 'largest', epochs: 1 }] });
-  const phases = defaultPhases(c.supernet, 4);
-  assert.deepEqual(
-    phases.map((p) => p.phase),
-    ['largest', 'kernel', 'depth', 'depth', 'expand', 'expand'],
-  );
-  assert.deepEqual(phases[2].depth, [3, 4]);
-  assert.deepEqual(phases[3].depth, [2, 3, 4]);
-  assert.deepEqual(phases[4].expand, [4, 6]);
-  const plan = planSchedule({ ...c.training, phases }, c.supernet, 1000);
-  assert.deepEqual(plan.phases[5].sample, { kernel: [3, 5, 7], expand: [3, 4, 6], depth: [2, 3, 4], width: [1], resolution: [32] });
-  const two = defaultPhases({ ...c.supernet, depthChoices: [3, 4], expandChoices: [6] });
-  assert.deepEqual(two.map((p) => p.phase), ['largest', 'kernel', 'depth']);
 });

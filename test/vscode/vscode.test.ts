@@ -3,16 +3,22 @@
 // mode with the mocha suite as extensionTestsPath. Passes only on a clean pass of every mocha test; records the
 // activation time and a screenshot of the workbench with the monitor open. Skips, naming what to install, when the
 // server cache, Chromium or the build is missing.
+// A second daemon runs in its own mount namespace (`unshare -m`) with a private tmpfs over its state and runs, its
+// socket on a shared path: a daemon whose files the extension cannot see at all, as a remote one behind a forwarded
+// socket; the suite reaches a finished run of it through the protocol only (needs root; skipped with a message
+// otherwise).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as esbuild from 'esbuild';
 import { chromium, type Browser, type Frame } from 'playwright-core';
-import type { SuiteResults } from './suite/index';
+import { StartRunRequest, type MantaConfig } from '../../daemon/protocol';
+import { connectSocket } from '../../daemon/service/client';
+import type { PrivateDaemonSetup, SuiteResults } from './suite/index';
 
 const ROOT = resolve(__dirname, '../..');
 const SERVER = join(ROOT, '.cache/vscode-server-4.100.3/node_modules/code-server/lib/vscode');
@@ -46,6 +52,53 @@ function endGroup(child: ChildProcess | undefined): void {
     process.kill(-child.pid, 'SIGTERM');
   } catch {
     // already gone
+  }
+}
+
+/** Why no daemon can be started in a mount namespace of its own here; undefined when one can. */
+function privateDaemonSkipReason(): string | undefined {
+  if (process.getuid?.() !== 0) return 'not root: a private tmpfs for the daemon needs root (CI runs as root)';
+  const probe = spawnSync('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs tmpfs /mnt'], { encoding: 'utf8' });
+  if (probe.error) return `unshare is not available (${probe.error.message}): apt-get install -y util-linux`;
+  if (probe.status !== 0) return `unshare -m with a tmpfs mount fails here: ${(probe.stderr || `exit ${probe.status}`).trim()}`;
+  return undefined;
+}
+
+/**
+ * Starts dist/manta.js as a daemon in its own mount namespace, with a private tmpfs mounted over `<work>/private`
+ * (its state, its config folder, its runs: empty folders as the extension sees them), its socket at
+ * `<work>/shared/d.sock`; starts the tiny config there and returns at once (the run finishes in seconds while the
+ * workbench loads).
+ */
+async function startPrivateDaemon(work: string, log: string[]): Promise<{ proc: ChildProcess; setup: PrivateDaemonSetup }> {
+  const privateDir = join(work, 'private');
+  mkdirSync(privateDir);
+  const socket = join(work, 'shared', 'd.sock');
+  const script =
+    'mount -t tmpfs -o size=256m,mode=0700 tmpfs "$1" && mkdir -p "$1/config" && ' +
+    'exec "$2" "$3" daemon --socket "$4" --state-dir "$1/state" --cache-dir "$1/cache"';
+  const proc = spawn('unshare', ['-m', 'sh', '-c', script, 'sh', privateDir, process.execPath, join(ROOT, 'dist/manta.js'), socket], {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, MANTA_BACKEND: '' },
+  });
+  proc.stdout!.on('data', (b: Buffer) => log.push(b.toString()));
+  proc.stderr!.on('data', (b: Buffer) => log.push(b.toString()));
+  const end = Date.now() + 30_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`the private daemon exited with ${proc.exitCode}: ${log.join('')}`);
+    const client = await connectSocket(socket, { client: { name: 'manta-vscode-test', version: '1' } }).catch(() => undefined);
+    if (client) {
+      try {
+        const config = { ...(JSON.parse(readFileSync(join(ROOT, 'test/fixtures/extension/tiny.manta.json'), 'utf8')) as MantaConfig), name: 'remote' };
+        const { run } = await client.connection.sendRequest(StartRunRequest, { config, configDir: join(privateDir, 'config') });
+        return { proc, setup: { socket, runId: run.runId, runDir: run.runDir, exportTo: join(work, 'exported') } };
+      } finally {
+        client.close();
+      }
+    }
+    if (Date.now() > end) throw new Error(`the private daemon did not listen on ${socket}: ${log.join('')}`);
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 
@@ -87,12 +140,25 @@ test('the extension passes its integration suite in a real VS Code (offline serv
   const port = await freePort();
   let server: ChildProcess | undefined;
   let browser: Browser | undefined;
+  let privateDaemon: ChildProcess | undefined;
   const serverLog: string[] = [];
+  const privateLog: string[] = [];
+  const privateSkip = privateDaemonSkipReason();
   try {
+    const suiteEnv: Record<string, string> = {};
+    if (privateSkip) {
+      suiteEnv.MANTA_VSCODE_PRIVATE_SKIP = privateSkip;
+      t.diagnostic(`the suite's test against a daemon in its own mount namespace is skipped: ${privateSkip}`);
+    } else {
+      const started = await startPrivateDaemon(work, privateLog);
+      privateDaemon = started.proc;
+      suiteEnv.MANTA_VSCODE_PRIVATE_DAEMON = JSON.stringify(started.setup);
+      assert.ok(!existsSync(started.setup.runDir), `the private run folder ${started.setup.runDir} is invisible out here`);
+    }
     server = spawn(
       process.execPath,
       [join(SERVER, 'out/server-main.js'), '--host', '127.0.0.1', '--port', String(port), '--without-connection-token', '--accept-server-license-terms', '--disable-telemetry', '--disable-workspace-trust', '--server-data-dir', join(work, 'server-data'), '--user-data-dir', userData],
-      { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MANTA_VSCODE_RESULTS: results, MANTA_VSCODE_HANDSHAKE: handshake} },
+      { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...suiteEnv, MANTA_VSCODE_RESULTS: results, MANTA_VSCODE_HANDSHAKE: handshake } },
     );
     const ready = new Promise<void>((res, rej) => {
       const timer = setTimeout(() => rej(new Error(`the VS Code server did not start: ${serverLog.join('').slice(-2000)}`)), 60_000);
@@ -157,9 +223,13 @@ test('the extension passes its integration suite in a real VS Code (offline serv
     assert.equal(outcome.failed, 0);
     assert.ok(outcome.passed >= 4, `${outcome.passed} mocha tests passed`);
     assert.ok(inspected, 'the monitor page was inspected in the workbench');
+    assert.equal(outcome.pending, privateSkip ? 1 : 0, 'only the private-daemon test may be skipped, and only when it cannot run here');
   } finally {
     await browser?.close().catch(() => undefined);
     endGroup(server);
+    endGroup(privateDaemon);
+    mkdirSync(ARTIFACTS, { recursive: true });
     writeFileSync(join(ARTIFACTS, 'vscode-server.log'), serverLog.join(''));
+    if (privateLog.length) writeFileSync(join(ARTIFACTS, 'vscode-private-daemon.log'), privateLog.join(''));
   }
 });

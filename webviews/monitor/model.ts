@@ -1,7 +1,8 @@
 // What the monitor knows of one run, built from its telemetry events: columnar series aligned on a shared x (step,
 // seconds or generation) so the charts take them as they are, phase markers, the search's results and what the run
 // is waiting for. Pure: no DOM, so it is unit tested in Node and stays cheap at 100,000 points per series.
-import type { BackendInfo, ParetoPoint, TelemetryEvent, TelemetryEvents, Arch } from '../../daemon/protocol/events';
+import type { BackendInfo, ParetoPoint, TelemetryEvent, TelemetryEvents } from '../../daemon/protocol/events';
+import type { Arch, Objective } from '../../daemon/protocol/values';
 
 /** Columns of values sharing one ascending x column; a column holds null where it has no value at that x. */
 export class AlignedTable {
@@ -80,7 +81,7 @@ export interface MeasuredSubnet {
 export interface RunLog {
   seq: number;
   time: number;
-  level: 'debug' | 'info' | 'warn' | 'error';
+  level: TelemetryEvents['log']['level'];
   message: string;
 }
 
@@ -223,7 +224,7 @@ export class RunModel {
   }
 }
 
-export function costOf(p: { macs: number; params: number; latencyMs?: number }, objective: 'macs' | 'params' | 'latency'): number {
+export function costOf(p: { macs: number; params: number; latencyMs?: number }, objective: Objective): number {
   return objective === 'latency' ? (p.latencyMs ?? NaN) : objective === 'params' ? p.params : p.macs;
 }
 

@@ -1,7 +1,7 @@
 // Parallel coordinates of the evaluated architectures: each measured subnet is a line through its elastic choices
 // (per-unit depth, mean kernel size, mean expand ratio, resolution, width) and its cost and accuracy, coloured by
 // accuracy, so the choices that buy accuracy stand out.
-import type { Arch } from '../../daemon/protocol/events';
+import type { Arch } from '../../daemon/protocol/values';
 import type { MeasuredSubnet } from './model';
 import { el, svg, type Palette } from '../shared/theme';
 

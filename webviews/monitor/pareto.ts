@@ -1,11 +1,12 @@
 // The search's results: measured subnets and the Pareto front as an SVG scatter (accuracy against the cost), with
 // hover details, click to show a subnet in the visualizer, linear or log cost axis; and the front as a table.
 import type { ParetoPoint } from '../../daemon/protocol/events';
+import type { Objective } from '../../daemon/protocol/values';
 import { accuracyOf, costOf, type MeasuredSubnet } from './model';
 import { el, svg, type Palette } from '../shared/theme';
 
 export interface ParetoInput {
-  objective: 'macs' | 'params' | 'latency';
+  objective: Objective;
   front: ParetoPoint[];
   measured: MeasuredSubnet[];
   frontMeasured: boolean;

@@ -1,15 +1,18 @@
-// `manta search <config>`: validates the config, creates <runsDir>/<name>-<timestamp>/, runs the whole job in this
-// process with a one-line progress display on stderr, then prints the Pareto front and where the report is.
+// `manta search <config>`: checks the config (schemas/load-config.ts: the path the daemon takes too), creates
+// <runsDir>/<run id>/ (daemon/pipeline/run-folder.ts's scheme), runs the whole job in this process with a one-line
+// progress display on stderr, then prints the Pareto front and where the report is.
 // Ctrl-C stops after the current step with a checkpoint; `--resume <runDir>` continues such a run.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { validateConfig, type ResolvedConfig } from '../../../schemas';
+import type { ResolvedConfig } from '../../../schemas';
+import { checkDataFiles, isConfigError, resolveConfig, type ConfigIssue } from '../../../schemas/load-config';
 import type { Emit } from '../../protocol/events';
 import { UserError } from '../../protocol/user-error';
 import { runJob, type JobProgress } from '../../pipeline';
-import { CONFIG_FILE, EVENTS_FILE } from '../../pipeline/run-folder';
+import { CONFIG_FILE, createRunFolder, EVENTS_FILE, RUN_META_FILE } from '../../pipeline/run-folder';
 import type { ResultsFile } from '../../search/results';
 import { EventLog } from '../../service/event-log';
+import { readHistory } from '../../service/jobs/config-job';
 import { readRunMeta, writeRunMeta, type RunMeta } from '../../service/run-files';
 import { parseFlags } from '../flags';
 
@@ -32,18 +35,25 @@ export async function searchCommand(argv: string[]): Promise<number> {
     for (const line of loaded.problems) process.stderr.write(line + '\n');
     return 2;
   }
-  const config = loaded.config;
+  const { config, warnings } = loaded;
   if (typeof flags.backend === 'string') config.backend = flags.backend as ResolvedConfig['backend'];
 
   let runDir: string;
   let configDir: string;
   if (resumeDir) {
     runDir = resumeDir;
-    configDir = readConfigDir(runDir);
+    configDir = await readConfigDir(runDir);
   } else {
     configDir = dirname(resolve(configPath));
+    try {
+      checkDataFiles(config, configDir, configPath);
+    } catch (e) {
+      if (!isConfigError(e)) throw e;
+      for (const line of e.lines()) process.stderr.write(line + '\n');
+      return 2;
+    }
     const runsDir = resolve(configDir, typeof flags['runs-dir'] === 'string' ? flags['runs-dir'] : config.output.runsDir);
-    runDir = newRunDir(runsDir, config.name);
+    runDir = (await createRunFolder(runsDir, config.name)).runDir;
   }
   const runId = basename(runDir);
   const earlier = resumeDir ? await readRunMeta(runDir).catch(() => undefined) : undefined;
@@ -60,7 +70,10 @@ export async function searchCommand(argv: string[]): Promise<number> {
   await writeRunMeta(runDir, meta);
 
   const display = new ProgressLine(process.stderr);
-  const log = await EventLog.open(join(runDir, EVENTS_FILE), (m) => display.note(`warning: ${m}`));
+  const eventsFile = join(runDir, EVENTS_FILE);
+  const log = await EventLog.open(eventsFile, (m) => display.note(`warning: ${m}`));
+  // The earlier attempts' curves, read with the event log's reader (the job keeps those up to its checkpoint).
+  const history = resumeDir ? await readHistory(eventsFile) : undefined;
   const emit: Emit = (kind, data) => {
     log.append(kind, data);
     if (kind === 'log') {
@@ -81,6 +94,13 @@ export async function searchCommand(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   display.note(`run ${runId}: ${relative(process.cwd(), runDir) || '.'}`);
+  if (!resumeDir) {
+    // The config's warnings, as the daemon logs them into a run's events.
+    for (const w of warnings) {
+      display.note(`warning: ${w.path || '/'}: ${w.message}`);
+      log.append('log', { level: 'warn', message: w.message });
+    }
+  }
   try {
     const result = await runJob(config, {
       runDir,
@@ -89,6 +109,7 @@ export async function searchCommand(argv: string[]): Promise<number> {
       onProgress: (p) => display.update(p),
       resume: Boolean(resumeDir),
       signal: controller.signal,
+      ...(history ? { history } : {}),
     });
     display.done();
     await log.sync();
@@ -111,8 +132,11 @@ export async function searchCommand(argv: string[]): Promise<number> {
   }
 }
 
-/** Reads and validates a config file; every problem as `file: /path: message`. */
-export function loadConfig(file: string): { ok: true; config: ResolvedConfig } | { ok: false; problems: string[] } {
+/**
+ * Reads a config file and resolves it through schemas/load-config.ts (syntax, schema with defaults, checks across
+ * fields: what the daemon's manta/startRun runs too); every problem as `file: /path: message`.
+ */
+export function loadConfig(file: string): { ok: true; config: ResolvedConfig; warnings: ConfigIssue[] } | { ok: false; problems: string[] } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -120,36 +144,21 @@ export function loadConfig(file: string): { ok: true; config: ResolvedConfig } |
     const code = (e as NodeJS.ErrnoException).code;
     throw new UserError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, 'config.unreadable');
   }
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    const { config, warnings } = resolveConfig({ text, source: file });
+    return { ok: true, config, warnings };
   } catch (e) {
-    return { ok: false, problems: [`${file}: not valid JSON: ${(e as Error).message}`] };
+    if (!isConfigError(e)) throw e;
+    return { ok: false, problems: e.lines() };
   }
-  const checked = validateConfig(json);
-  if (!checked.ok) return { ok: false, problems: checked.problems.map((p) => `${file}: ${p.path || '/'}: ${p.message}`) };
-  return { ok: true, config: checked.config };
 }
 
-function readConfigDir(runDir: string): string {
+async function readConfigDir(runDir: string): Promise<string> {
   try {
-    const v = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as { configDir?: unknown };
-    if (typeof v.configDir === 'string') return v.configDir;
+    return (await readRunMeta(runDir)).configDir;
   } catch {
-    // below
+    throw new UserError(`${runDir} is not a MANTA run directory (no readable ${RUN_META_FILE})`, 'run.open');
   }
-  throw new UserError(`${runDir} is not a MANTA run directory (no readable run.json)`, 'run.open');
-}
-
-/** <runsDir>/<name>-<YYYYMMDD-HHMMSS>, with a suffix if two runs start in the same second. */
-function newRunDir(runsDir: string, name: string): string {
-  const d = new Date();
-  const two = (n: number): string => String(n).padStart(2, '0');
-  const stamp = `${d.getFullYear()}${two(d.getMonth() + 1)}${two(d.getDate())}-${two(d.getHours())}${two(d.getMinutes())}${two(d.getSeconds())}`;
-  let dir = join(runsDir, `${name}-${stamp}`);
-  for (let i = 2; existsSync(dir); i++) dir = join(runsDir, `${name}-${stamp}-${i}`);
-  mkdirSync(dir, { recursive: true });
-  return dir;
 }
 
 function count(v: number): string {

@@ -6,7 +6,7 @@ import type { Emit } from '../../protocol/events';
 import { decodeCheckpoint, encodeCheckpoint } from '../../train/checkpoint-codec';
 import { readLatestCheckpoint, removeStaleTempFiles, writeCheckpointFile } from '../../train/checkpoint-files';
 import type { TrainerState } from '../../train/state';
-import { CHECKPOINT_DIR } from '../run-files';
+import { CHECKPOINT_DIR } from '../../pipeline/run-folder';
 import type { WorkerJob } from '../worker-ipc';
 
 const WEIGHTS = 64;

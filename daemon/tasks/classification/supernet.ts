@@ -10,6 +10,7 @@ import { buildSubnetModel, layerNames, type SubnetWeights } from '../../ofa/extr
 import { subnetLayout, supernetLayout, type SubnetLayout, type SupernetLayout } from '../../ofa/layout';
 import { SearchSpace, type SupernetConfig } from '../../ofa/space';
 import type { ForwardOptions, Supernet } from '../../ofa/task';
+import type { ChoiceLists } from '../../protocol/values';
 
 export interface ClassificationSupernetOptions {
   classes: number;
@@ -24,7 +25,7 @@ export interface ClassificationSupernetOptions {
 /** The supernet as plain JSON, for the visualizer: its choice lists and every layer at its largest. */
 export interface SupernetDescription {
   task: 'classification';
-  choices: { kernel: number[]; expand: number[]; depth: number[]; width: number[]; resolution: number[] };
+  choices: ChoiceLists;
   units: number;
   maxDepth: number;
   layout: SupernetLayout;

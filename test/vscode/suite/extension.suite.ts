@@ -5,6 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { MantaApi } from '../../../extension/extension';
+import type { PrivateDaemonSetup } from './index';
 
 const EXTENSION_ID = 'manta.manta';
 
@@ -135,6 +136,73 @@ export function extensionSuite(): void {
       });
       assert.equal(lens.command!.title, 'Search space: 3.2 × 10^6 subnets · MACs 66.0k–183.4k · params 10.3k–35.5k');
       assert.equal(lens.command!.command, 'manta.showSupernet');
+    });
+
+    test('reaches a run whose files it cannot see, through the protocol only: report, supernet, export, delete', async function () {
+      const env = process.env.MANTA_VSCODE_PRIVATE_DAEMON;
+      if (!env) {
+        console.log(`skipped: ${process.env.MANTA_VSCODE_PRIVATE_SKIP ?? 'no daemon in a mount namespace of its own was started'}`);
+        return this.skip();
+      }
+      const setup = JSON.parse(env) as PrivateDaemonSetup;
+      // The daemon's settings point at the private daemon's socket: the local host reconnects there.
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      const settings = vscode.workspace.getConfiguration('manta.daemon');
+      await settings.update('socketPath', setup.socket, vscode.ConfigurationTarget.Global);
+      await settings.update('connect', 'socket', vscode.ConfigurationTarget.Global);
+      const run = await until(
+        'the private daemon\'s run, completed',
+        () => {
+          const host = api.hosts()[0];
+          if (host.state.kind !== 'connected' || host.state.via !== `socket ${setup.socket}`) return undefined;
+          const r = host.runs.find((x) => x.runId === setup.runId);
+          assert.ok(!r || !/failed|stopped|interrupted/.test(r.status), `the private run ended ${r?.status}: ${r?.message}`);
+          return r?.status === 'completed' ? r : undefined;
+        },
+        120_000,
+      );
+      assert.equal(existsSync(run.runDir), false, `the run folder ${run.runDir} is not visible to the extension host`);
+      const ref = { hostId: 'local', runId: run.runId };
+
+      // Open Run Report: report.html through manta/readRunFile, in a webview panel.
+      const shown = await vscode.commands.executeCommand<{ runId: string; shown: string; bytes: number } | undefined>('manta.openRunReport', ref);
+      assert.deepEqual(shown && [shown.runId, shown.shown], [run.runId, 'report']);
+      const report = api.report();
+      assert.ok(report, 'a report panel is open');
+      assert.equal(report.runId, run.runId);
+      assert.match(report.html, /<html/i);
+      assert.match(report.html, /remote/, 'the report names the run');
+      assert.equal(Buffer.byteLength(report.html), shown!.bytes);
+
+      // Show Supernet: the run's config through manta/getRunConfig, drawn by the language server.
+      await vscode.commands.executeCommand('manta.showSupernet', ref);
+      const view = await until('the run\'s supernet in the visualizer', () => {
+        const v = api.visualizer();
+        return v?.origin?.kind === 'run' && v.origin.runId === run.runId && (v.supernet || !/loading|reading/.test(v.waiting ?? '')) ? v : undefined;
+      });
+      assert.ok(view.supernet, `the supernet shows (waiting: ${view.waiting})`);
+      assert.deepEqual(view.supernet.units.map((u) => u.width), [8, 16, 16, 24, 24]);
+      assert.deepEqual([view.supernet.kernel, view.supernet.depth], [[3, 5], [1, 2]]);
+
+      // Export Subnet: exported by the daemon, downloaded through manta/readRunFile into a local folder.
+      const exported = await vscode.commands.executeCommand<{ dir: string; files: string[] } | undefined>('manta.exportSubnet', ref, { index: 0, destination: setup.exportTo });
+      assert.ok(exported, 'Export Subnet returned what it saved');
+      assert.equal(exported.dir, join(setup.exportTo, 'remote-subnet-0'));
+      assert.deepEqual(exported.files.map((f) => f.slice(exported.dir.length + 1)).sort(), ['model.json', 'weights.bin']);
+      const model = JSON.parse(readFileSync(join(exported.dir, 'model.json'), 'utf8')) as {
+        modelTopology: unknown;
+        weightsManifest: { paths: string[]; weights: { shape: number[]; dtype: string }[] }[];
+      };
+      assert.ok(model.modelTopology, 'model.json holds the topology');
+      assert.deepEqual(model.weightsManifest[0].paths, ['weights.bin']);
+      const expectedBytes = model.weightsManifest[0].weights.reduce((n, w) => n + 4 * w.shape.reduce((a, b) => a * b, 1), 0);
+      assert.ok(expectedBytes > 0);
+      assert.equal(readFileSync(join(exported.dir, 'weights.bin')).length, expectedBytes, 'weights.bin holds every weight of the manifest');
+
+      // Delete Run (confirmed up front): gone from the daemon and the Runs tree.
+      assert.equal(await vscode.commands.executeCommand('manta.deleteRun', ref, { confirmed: true }), true);
+      await until('the run to leave the Runs tree', () => (api.runsTree().some((n) => n.id === `local/${run.runId}`) ? undefined : true));
+      assert.equal(api.hosts()[0].runs.some((r) => r.runId === run.runId), false);
     });
   });
 }

@@ -5,6 +5,18 @@ import Mocha from 'mocha';
 import { writeFileSync } from 'node:fs';
 import { extensionSuite } from './extension.suite';
 
+/** The daemon in its own mount namespace that the driver started ($MANTA_VSCODE_PRIVATE_DAEMON, JSON). */
+export interface PrivateDaemonSetup {
+  /** Its socket, on a path both sides see. */
+  socket: string;
+  /** A run started on it (the tiny config), finishing in seconds. */
+  runId: string;
+  /** The run's folder as the daemon names it: inside a tmpfs the extension host cannot see. */
+  runDir: string;
+  /** A local folder to export subnets into. */
+  exportTo: string;
+}
+
 export interface SuiteResults {
   passed: number;
   failed: number;

@@ -1,0 +1,172 @@
+// The worker of a run: forked with its job, its events numbered (through the run's log) in arrival order, its
+// output kept for the message of an early exit, asked to stop or pause (killed after a grace period), and its exit
+// turned into the run's next status. Workers of an earlier daemon are made sure to be gone before a resume.
+import { readFileSync } from 'node:fs';
+import type { RunStatus } from '../protocol/methods';
+import type { EventLog } from './event-log';
+import { applyBodies } from './progress';
+import type { RunRecord, RunRegistry } from './run-registry';
+import { forkWorker, type FromWorker, type WorkerEntry, type WorkerJob } from './worker-ipc';
+
+export interface RunSupervisorOptions {
+  workerEntry: () => WorkerEntry;
+  warn: (message: string, runId?: string) => void;
+  /** A line a worker printed (stdout or stderr). */
+  workerOutput: (runId: string, line: string) => void;
+  /** How long a worker may take to stop when asked before it is killed (default 20 s). */
+  stopGraceMs?: number;
+}
+
+export class RunSupervisor {
+  constructor(
+    private readonly registry: RunRegistry,
+    private readonly opts: RunSupervisorOptions,
+  ) {}
+
+  /** Forks a worker for `job`; the run is running until the worker exits. */
+  launch(run: RunRecord, job: WorkerJob): void {
+    const runId = run.meta.runId;
+    let logReady: Promise<EventLog> | undefined = run.log.acquire();
+    logReady.catch((e: Error) => this.opts.warn(`cannot open the event log of run ${runId}: ${e.message}; its events are lost`, runId));
+    const child = forkWorker(this.opts.workerEntry());
+    run.worker = child;
+    run.outcome = undefined;
+    run.stopping = undefined;
+    run.outputTail = [];
+    run.meta.workerPid = child.pid;
+    void this.registry.setStatus(run, 'running');
+    for (const stream of [child.stdout, child.stderr]) {
+      let partial = '';
+      stream?.setEncoding('utf8');
+      stream?.on('data', (text: string) => {
+        const lines = (partial + text).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) this.workerLine(run, line);
+      });
+    }
+    // Events are numbered in arrival order; the log is open before the worker can send any.
+    let queue = Promise.resolve();
+    child.on('message', (message: FromWorker) => {
+      if (message.type === 'events') {
+        const bodies = message.bodies;
+        queue = queue
+          .then(async () => {
+            const log = await logReady!;
+            log.appendBodies(bodies);
+            const last = applyBodies(run.progress, bodies);
+            if (last) run.lastKind = last;
+          })
+          .catch(() => undefined);
+      } else if (message.type === 'done') {
+        run.outcome = { outcome: message.outcome, message: message.message, reason: message.reason };
+      }
+    });
+    run.exited = new Promise((resolve) => {
+      let ended = false;
+      const end = (code: number | null, signal: NodeJS.Signals | null) => {
+        if (ended) return;
+        ended = true;
+        void queue.then(async () => {
+          await this.workerExited(run, code, signal).catch((e: Error) => this.opts.warn(`run ${runId}: ${e.message}`, runId));
+          logReady = undefined;
+          run.log.release();
+          resolve();
+        });
+      };
+      child.on('exit', end);
+      child.on('error', (e) => {
+        this.opts.warn(`worker of run ${runId}: ${e.message}`, runId);
+        if (child.pid === undefined) end(null, null); // it never started: no exit event follows
+      });
+    });
+    child.send({ type: 'start', job });
+  }
+
+  /** Asks a run's worker to stop (or pause, or go with the daemon) and waits until it has exited. */
+  async stopWorker(run: RunRecord, why: 'stop' | 'pause' | 'shutdown'): Promise<void> {
+    const child = run.worker;
+    if (!child) return;
+    run.stopping = why;
+    if (why === 'shutdown') {
+      // The worker exits by itself when its channel to the daemon closes.
+      child.disconnect();
+    } else {
+      child.send({ type: 'stop', reason: why });
+    }
+    const grace = why === 'shutdown' ? 5000 : (this.opts.stopGraceMs ?? 20000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), grace);
+    await run.exited;
+    clearTimeout(timer);
+  }
+
+  private workerLine(run: RunRecord, line: string): void {
+    if (line.trim() === '') return;
+    run.outputTail.push(line);
+    if (run.outputTail.length > 20) run.outputTail.shift();
+    this.opts.workerOutput(run.meta.runId, line);
+  }
+
+  private async workerExited(run: RunRecord, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+    run.worker = undefined;
+    const log = await run.log.current;
+    const outcome = run.outcome;
+    const requested = run.stopping;
+    if (requested === 'shutdown') {
+      // Stay 'running' on disk: the next daemon lists the run as interrupted and can resume it.
+      run.status = 'interrupted';
+      run.meta.message = 'the daemon shut down before it finished; resume continues from the last checkpoint';
+      await log?.sync();
+      return;
+    }
+    let status: RunStatus;
+    let message: string | undefined;
+    if (outcome?.outcome === 'failed') {
+      status = 'failed';
+      message = outcome.message ?? 'the job failed';
+    } else if (outcome) {
+      status = outcome.outcome === 'paused' ? 'paused' : outcome.outcome;
+    } else if (requested) {
+      status = requested === 'pause' ? 'paused' : 'stopped';
+      message = `its worker did not stop in time and was killed`;
+    } else {
+      status = 'interrupted';
+      const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
+      const last = run.outputTail.length ? `; last output: ${run.outputTail[run.outputTail.length - 1]}` : '';
+      message = `its worker ${how} before the run finished${last}; resume continues from the last checkpoint`;
+    }
+    if (log) {
+      if ((status === 'stopped' || status === 'failed') && run.lastKind !== 'run.finished') {
+        log.append('run.finished', { status, wallMs: Date.now() - run.meta.createdAt, ...(message ? { message } : {}) });
+      } else if (status === 'interrupted') {
+        log.append('log', { level: 'warn', message: `run ${message}` });
+      } else if (status === 'paused') {
+        log.append('log', { level: 'info', message: 'paused by request; resume continues from the last checkpoint' });
+      }
+      await log.sync();
+    }
+    await this.registry.setStatus(run, status, message);
+  }
+}
+
+/** A worker of an earlier daemon may still be finishing (it exits when it notices): make sure it is gone. */
+export async function ensureOldWorkerGone(run: RunRecord): Promise<void> {
+  const pid = run.meta.workerPid;
+  if (!pid || pid === process.pid) return;
+  const isOurWorker = (): boolean => {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return false;
+    }
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('run-worker');
+    } catch {
+      return false; // no /proc: cannot tell it from an unrelated process that got the pid
+    }
+  };
+  for (let i = 0; i < 50 && isOurWorker(); i++) await new Promise((r) => setTimeout(r, 100));
+  if (isOurWorker()) {
+    process.kill(pid, 'SIGKILL');
+    for (let i = 0; i < 50 && isOurWorker(); i++) await new Promise((r) => setTimeout(r, 100));
+  }
+}

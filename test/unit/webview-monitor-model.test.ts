@@ -1,0 +1,139 @@
+// The monitor's pure model (webviews/monitor/model.ts): the aligned tables the charts take, the run model built from
+// telemetry events (replays overlapping live batches, phases, the front), smoothing and CSV export. No DOM.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { TelemetryEvent, TelemetryEvents, TelemetryKind } from '../../daemon/protocol/events';
+import type { Arch } from '../../daemon/protocol/values';
+import { accuracyOf, AlignedTable, costOf, RunModel, smooth, tableCsv } from '../../webviews/monitor/model';
+
+const arch: Arch = { ks: [3, 3], e: [3, 3], d: [1, 1], r: 32, w: 1 };
+
+function events(): { next: <K extends TelemetryKind>(kind: K, data: TelemetryEvents[K], time?: number) => TelemetryEvent } {
+  let seq = 0;
+  return {
+    next: (kind, data, time = 1000 + seq * 1000) => ({ seq: seq++, time, kind, data }) as TelemetryEvent,
+  };
+}
+
+const step = (n: number, loss: number, worker = 0): TelemetryEvents['step'] => ({
+  phaseIndex: 0,
+  epoch: 0,
+  step: n,
+  totalSteps: 10,
+  loss,
+  learningRate: 0.1,
+  imagesPerSec: 100,
+  worker,
+});
+
+test('AlignedTable appends, inserts late x in order, overwrites an existing x and pads other columns with null', () => {
+  const t = new AlignedTable();
+  t.put(1, 'a', 10);
+  t.put(3, 'a', 30);
+  t.put(3, 'b', 31);
+  t.put(2, 'b', 20); // late: inserted between 1 and 3
+  t.put(1, 'a', 11); // existing x: overwritten
+  assert.deepEqual(t.x, [1, 2, 3]);
+  assert.deepEqual(t.columns.get('a'), [11, null, 30]);
+  assert.deepEqual(t.columns.get('b'), [null, 20, 31]);
+  assert.equal(t.length, 3);
+  assert.deepEqual(t.column('c'), [null, null, null], 'a new column starts all null, as long as x');
+  t.truncateAfter(2);
+  assert.deepEqual(t.x, [1, 2]);
+  assert.deepEqual(t.columns.get('a'), [11, null]);
+  assert.deepEqual(t.columns.get('c'), [null, null]);
+});
+
+test('tableCsv writes the x column, then every column, empty where null, quoting where needed', () => {
+  const t = new AlignedTable();
+  t.put(0, 'loss', 2.5);
+  t.put(1, 'eval/largest,x', 0.5);
+  assert.equal(tableCsv(t, 'step'), 'step,loss,"eval/largest,x"\n0,2.5,\n1,,0.5\n');
+  assert.equal(tableCsv(t, 'step', ['loss']), 'step,loss\n0,2.5\n1,\n');
+});
+
+test('smooth is a debiased EMA that keeps gaps; weight 0 leaves values as they are', () => {
+  const values = [1, null, 3, Number.NaN, 5];
+  assert.deepEqual(smooth(values, 0), values);
+  const s = smooth(values, 0.5);
+  assert.equal(s[0], 1, 'the first point is not pulled towards 0');
+  assert.equal(s[1], null);
+  assert.equal(s[3], null);
+  // last = 0.5·(0.5·1) + 0.5·3 = 1.75 after two points, debiased by 1 − 0.25.
+  assert.ok(Math.abs((s[2] as number) - 1.75 / 0.75) < 1e-12);
+  assert.ok((s[4] as number) > (s[2] as number) && (s[4] as number) < 5);
+});
+
+test('costOf follows the objective; accuracyOf prefers test, then validation, then predicted accuracy', () => {
+  const p = { macs: 100, params: 10, latencyMs: 1.5 };
+  assert.equal(costOf(p, 'macs'), 100);
+  assert.equal(costOf(p, 'params'), 10);
+  assert.equal(costOf(p, 'latency'), 1.5);
+  assert.ok(Number.isNaN(costOf({ macs: 1, params: 1 }, 'latency')));
+  const point = { arch, macs: 1, params: 1, predictedAccuracy: 0.5 };
+  assert.equal(accuracyOf(point), 0.5);
+  assert.equal(accuracyOf({ ...point, validationAccuracy: 0.6 }), 0.6);
+  assert.equal(accuracyOf({ ...point, validationAccuracy: 0.6, testAccuracy: 0.7 }), 0.7);
+});
+
+test('RunModel ingests events once each, in seq order, into series, phases, logs and the front', () => {
+  const e = events();
+  const backend = { backend: 'cpu', version: '4', device: 'test' };
+  const batch: TelemetryEvent[] = [
+    e.next('run.started', { runId: 'r', name: 'demo', task: 'classification', backend, seed: 1 }),
+    e.next('phase', { index: 0, phase: 'largest', epochs: 1, stepsPerEpoch: 2, learningRate: 0.1, sample: { kernel: [3], expand: [3], depth: [1], width: [1], resolution: [32] } }),
+    e.next('step', step(0, 2.0)),
+    e.next('waiting', { reason: 'loading data' }),
+    e.next('step', step(1, 1.5, 1)),
+    e.next('phase', { index: 1, phase: 'kernel', epochs: 1, stepsPerEpoch: 2, learningRate: 0.05, sample: { kernel: [3, 5], expand: [3], depth: [1], width: [1], resolution: [32] } }),
+    e.next('evaluation', { phaseIndex: 0, step: 1, subnet: 'largest', arch, split: 'validation', accuracy: 0.4, loss: 1.2 }),
+    e.next('system', { host: 'h', worker: 0, cpuPercent: 50, rssMB: 100, heapMB: 50 }),
+    e.next('log', { level: 'warn', message: 'careful' }),
+    e.next('error', { message: 'boom' }),
+  ];
+  const m = new RunModel('r');
+  assert.equal(m.ingest(batch), batch.length);
+  assert.equal(m.ingest(batch.slice(2)), 0, 'a replay overlapping what was applied adds nothing');
+  assert.equal(m.name, 'demo');
+  assert.deepEqual(m.backend, backend);
+  assert.equal(m.totalSteps, 10);
+  assert.equal(m.lastStep, 1);
+  assert.deepEqual(m.training.x, [0, 1]);
+  assert.deepEqual(m.training.columns.get('loss'), [2.0, 1.5]);
+  assert.deepEqual(m.training.columns.get('imagesPerSec/w0'), [100, null]);
+  assert.deepEqual(m.training.columns.get('imagesPerSec/w1'), [null, 100]);
+  assert.deepEqual(
+    m.phases.map((p) => [p.index, p.phase, p.step, p.seconds]),
+    [
+      [0, 'largest', 0, 1],
+      [1, 'kernel', 2, 5],
+    ],
+    'a phase starts at the step after the last one seen; seconds count from the first event',
+  );
+  assert.deepEqual(m.evaluation.columns.get('eval/largest/validation'), [0.4]);
+  assert.equal(m.waiting, undefined, 'a step after "waiting" clears it');
+  assert.deepEqual([...m.workers], ['h/w0']);
+  assert.deepEqual(m.system.columns.get('cpu/h/w0'), [50]);
+  assert.deepEqual(
+    m.logs.map((l) => [l.level, l.message]),
+    [
+      ['warn', 'careful'],
+      ['error', 'boom'],
+    ],
+  );
+
+  const waiting = e.next('waiting', { reason: 'rendezvous' });
+  m.ingest([waiting]);
+  assert.equal(m.waiting, 'rendezvous');
+
+  const cheap = { arch, macs: 10, params: 5, predictedAccuracy: 0.3 };
+  const dear = { arch, macs: 50, params: 1, predictedAccuracy: 0.6 };
+  m.ingest([e.next('pareto', { objective: 'params', points: [cheap, dear], measured: true })]);
+  assert.deepEqual(m.frontPoints(), [dear, cheap], 'the front is sorted by the objective (params here)');
+  m.ingest([e.next('pareto', { objective: 'macs', points: [dear], measured: false })]);
+  assert.equal(m.pareto?.points.length, 2, 'a predicted front does not replace a measured one');
+
+  m.ingest([e.next('run.finished', { status: 'completed', wallMs: 1 })]);
+  assert.equal(m.finished?.status, 'completed');
+  assert.equal(m.waiting, undefined);
+});
