@@ -15,7 +15,7 @@ import { DaemonLogNotification, Methods, RunStatusNotification, type RequestMeth
 import { PROTOCOL_VERSION } from '../protocol/version';
 import { isUserError } from '../protocol/user-error';
 import { FramedMessageWriter, GuardedMessageReader } from './framing';
-import { handlers } from './handlers';
+import { handlers, type DaemonServices } from './handlers';
 import type { HostProbe } from './jobs/tasks';
 import { checkParams, invalidParams } from './params';
 import { RunManager } from './runs';
@@ -45,7 +45,7 @@ export interface DaemonOptions {
   stopGraceMs?: number;
 }
 
-export class Daemon {
+export class Daemon implements DaemonServices {
   readonly runs: RunManager;
   readonly startedAt = Date.now();
   private readonly sessions = new Set<Session>();

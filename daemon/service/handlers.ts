@@ -2,7 +2,7 @@
 // returns the result or throws a ResponseError (or a UserError, which the dispatcher turns into one).
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ResponseError, type CancellationToken } from 'vscode-jsonrpc/node';
+import { ResponseError, type CancellationToken, type NotificationType } from 'vscode-jsonrpc/node';
 import { MantaErrorCodes, type MantaErrorData } from '../protocol/errors';
 import {
   Methods,
@@ -34,14 +34,34 @@ import {
   type StartSyntheticRunParams,
 } from '../protocol/methods';
 import { checkProtocolCompatibility, PROTOCOL_VERSION } from '../protocol/version';
-import type { Daemon } from './daemon';
+import type { HostProbe } from './jobs/tasks';
+import type { RunManager } from './runs';
+import type { WorkerTask } from './worker-ipc';
 import { describeSearchSpace } from './describe-space';
 import { exportedRunFiles, listRunFiles as listFilesOfRun, readRunFileChunk, readRunJson } from './run-files-rpc';
 import { checkedConfig, checkRequestPath, prepareRun } from './prepare-run';
 import type { Session } from './session';
 
+/**
+ * What the handlers use of the daemon (the Daemon class implements it). Declared here, not imported from daemon.ts,
+ * because daemon.ts imports this table: the RPC surface depends on this interface, the daemon on the surface.
+ */
+export interface DaemonServices {
+  readonly version: string;
+  readonly startedAt: number;
+  readonly socketPath: string | undefined;
+  readonly allowedRoots: string[];
+  readonly cacheDir: string;
+  readonly syntheticRuns: boolean;
+  readonly runs: RunManager;
+  probeHost(): Promise<HostProbe>;
+  runTask(task: WorkerTask, token?: CancellationToken): Promise<unknown>;
+  shutdown(): Promise<void>;
+  broadcast<P>(type: NotificationType<P>, params: P): void;
+}
+
 export interface HandlerContext {
-  daemon: Daemon;
+  daemon: DaemonServices;
   session: Session;
   token: CancellationToken;
 }
