@@ -1,17 +1,20 @@
-// Builds every bundle in one command: `node esbuild.mjs [--watch] [--production]`.
+// Builds every bundle in one command: `node esbuild.mjs [--watch] [--production] [--outdir DIR]` (default dist/;
+// package-vsix.mjs builds the production bundles into a staging folder of its own, so that packaging never replaces
+// the development bundles that the tests run).
 // Node bundles (cjs): the manta CLI + daemon, the run worker, the batch worker, the extension (vscode external) and
 // the config language server. Browser bundles (iife): one per webview. tfjs-node(-gpu) and webgpu stay external: they
 // are optional native engines, loaded at run time on hosts that have them.
 import * as esbuild from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = dirname(fileURLToPath(import.meta.url));
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
 const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
-const out = join(root, 'dist');
+const outdirArg = process.argv.indexOf('--outdir');
+const out = outdirArg > 0 && process.argv[outdirArg + 1] ? resolve(process.argv[outdirArg + 1]) : join(root, 'dist');
 
 const optionalEngines = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'webgpu'];
 

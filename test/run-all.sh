@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # The whole offline test suite — unit, daemon, webview and VS Code — in ONE node test run, so that one summary
 # covers every suite. Suites whose system part is missing (chromium, the offline VS Code server) skip
-# themselves with a message naming what to install. Usage: npm test [-- file ...]
+# themselves with a message naming what to install. Builds dist/ and packages manta.vsix first. Usage: npm test [-- file ...]
 set -uo pipefail
 cd "$(dirname "$0")/.."
 npm run --silent build || { echo "build failed"; exit 1; }
+mkdir -p test-artifacts
+# The installable extension, as CI ships it: manta.vsix (production bundles, built apart from dist/); the packaging
+# test checks its contents and the VS Code suite installs it into the VS Code server.
+npm run --silent package >test-artifacts/package.log 2>&1 || { cat test-artifacts/package.log; echo "packaging failed"; exit 1; }
+tail -1 test-artifacts/package.log
 if [ $# -gt 0 ]; then
   files=("$@")
 else

@@ -1,7 +1,7 @@
 // What `manta/describeSpace` answers: a config's search-space size and the MACs and parameters of its smallest and
 // largest subnets, from the analytic cost model (daemon/ofa/costs.ts) — cheap enough to answer in the daemon's own
 // process, so an editor can ask on every change. The input shape comes from the config's data section; a folder
-// dataset's classes are its class sub-folders, counted only where a run could read them (allowed roots).
+// dataset's classes are its class sub-folders (reading is not confined to the allowed roots: see roots.ts).
 import * as path from 'node:path';
 import { countSubnets } from '../../schemas/space-size';
 import type { ResolvedConfig } from '../../schemas';
@@ -11,13 +11,12 @@ import { subnetLayout } from '../ofa/layout';
 import { SearchSpace } from '../ofa/space';
 import type { DescribeSpaceParams, DescribeSpaceResult } from '../protocol/methods';
 import { invalidParams } from './params';
-import { checkedConfig, checkRequestPath } from './prepare-run';
-import { insideRoots } from './roots';
+import { checkedConfig } from './prepare-run';
 
 type InputShape = { channels: number; classes: number } | { unavailable: string };
 
 /** Channels and classes of the config's dataset, without loading it. */
-async function inputShape(data: ResolvedConfig['data'], configDir: string | undefined, allowedRoots: readonly string[]): Promise<InputShape> {
+async function inputShape(data: ResolvedConfig['data'], configDir: string | undefined): Promise<InputShape> {
   switch (data.kind) {
     case 'synthetic':
       return { channels: data.channels, classes: data.classes };
@@ -30,9 +29,6 @@ async function inputShape(data: ResolvedConfig['data'], configDir: string | unde
         return { unavailable: `save the config to count the classes of its folder ${data.train}` };
       }
       const root = path.resolve(configDir ?? '/', data.train);
-      if (!insideRoots(root, configDir ? [configDir, ...allowedRoots] : allowedRoots)) {
-        return { unavailable: `the folder ${root} is outside the config's folder and the daemon's allowed roots` };
-      }
       try {
         // A class is a sub-folder not starting with '.', as daemon/data/folder.ts lists them; images are read as RGB.
         const classes = (await listFolder(root, 'the folder')).filter((e) => e.isDir && !e.name.startsWith('.')).length;
@@ -45,7 +41,7 @@ async function inputShape(data: ResolvedConfig['data'], configDir: string | unde
   }
 }
 
-export async function describeSearchSpace(p: DescribeSpaceParams, allowedRoots: readonly string[]): Promise<DescribeSpaceResult> {
+export async function describeSearchSpace(p: DescribeSpaceParams): Promise<DescribeSpaceResult> {
   let configDir: string | undefined;
   if (p.configDir !== undefined) {
     if (!path.isAbsolute(p.configDir)) {
@@ -54,12 +50,11 @@ export async function describeSearchSpace(p: DescribeSpaceParams, allowedRoots: 
       ]);
     }
     configDir = path.normalize(p.configDir);
-    checkRequestPath(configDir, 'configDir', allowedRoots);
   }
   const { config } = checkedConfig({ value: p.config, source: 'params.config' });
   const space = new SearchSpace(config.supernet);
   const size = countSubnets(space, space.units);
-  const shape = await inputShape(config.data, configDir, allowedRoots);
+  const shape = await inputShape(config.data, configDir);
   if ('unavailable' in shape) return { size, costsUnavailable: shape.unavailable };
   const smallest = layoutCosts(subnetLayout(space, space.smallest(), shape.channels, shape.classes));
   const largest = layoutCosts(subnetLayout(space, space.largest(), shape.channels, shape.classes));

@@ -39,7 +39,7 @@ import type { RunManager } from './runs';
 import type { WorkerTask } from './worker-ipc';
 import { describeSearchSpace } from './describe-space';
 import { exportedRunFiles, listRunFiles as listFilesOfRun, readRunFileChunk, readRunJson } from './run-files-rpc';
-import { checkedConfig, checkRequestPath, prepareRun } from './prepare-run';
+import { checkedConfig, checkWritePath, prepareRun } from './prepare-run';
 import type { Session } from './session';
 
 /**
@@ -150,7 +150,7 @@ async function exportSubnet({ daemon, token }: HandlerContext, p: ExportSubnetPa
       throw new ResponseError<MantaErrorData>(MantaErrorCodes.InvalidParams, `invalid params for manta/exportSubnet: params.outDir must be an absolute path (got ${JSON.stringify(p.outDir)})`);
     }
     outDir = path.normalize(p.outDir);
-    checkRequestPath(outDir, 'outDir', [runDir, configDir, ...daemon.allowedRoots]);
+    checkWritePath(outDir, '/outDir', 'the export folder (params.outDir)', [{ label: "the run's folder", dir: runDir }, { label: "the config's folder", dir: configDir }], daemon.allowedRoots);
   }
   const task = { name: 'exportSubnet' as const, runDir, ...(p.arch ? { arch: p.arch } : {}), ...(p.index !== undefined ? { index: p.index } : {}), ...(outDir ? { outDir } : {}) };
   const result = (await daemon.runTask(task, token)) as ExportSubnetResult;
@@ -201,8 +201,8 @@ async function startSyntheticRun({ daemon }: HandlerContext, p: StartSyntheticRu
   return { run: await daemon.runs.startSynthetic(p) };
 }
 
-async function describeSpace({ daemon }: HandlerContext, p: DescribeSpaceParams): Promise<DescribeSpaceResult> {
-  return describeSearchSpace(p, daemon.allowedRoots);
+async function describeSpace(_ctx: HandlerContext, p: DescribeSpaceParams): Promise<DescribeSpaceResult> {
+  return describeSearchSpace(p);
 }
 
 // ——— a run's files (run-files-rpc.ts) ———

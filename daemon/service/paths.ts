@@ -21,16 +21,46 @@ export function cacheDirFor(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /**
- * Creates `dir` (mode 0700) or checks an existing one: it must be a folder owned by this user, and is made 0700 —
- * nobody else may reach the socket inside.
+ * Creates `dir` (mode 0700) or checks an existing one: it must be a folder owned by this user that nobody else may
+ * enter (nobody else may reach the socket inside). Only a folder the daemon has just created is chmodded; an existing
+ * folder that others can reach (e.g. /tmp itself as the folder of `--socket /tmp/x.sock`) is refused, never changed.
  */
 export async function ensurePrivateDir(dir: string): Promise<void> {
+  const created = await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  const stat = await checkOwnFolder(dir, 'point XDG_RUNTIME_DIR elsewhere, or use --socket');
+  if ((stat.mode & 0o777) === 0o700) return;
+  if (created !== undefined) {
+    await fs.chmod(dir, 0o700); // ours, made under an odd umask
+    return;
+  }
+  throw new UserError(
+    `${dir} can be reached by other users (mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}); the daemon's socket needs a folder of its own: make it private (chmod 700 ${dir}) or use a --socket path in a new folder, e.g. ${path.join(dir, `manta-${process.getuid?.() ?? 0}`, 'daemon.sock')}`,
+    'daemon.runtime-dir',
+  );
+}
+
+/**
+ * Creates the daemon's state folder (mode 0700) or checks an existing one: a folder of this user that neither group
+ * nor others may write (its lock key, daemon.json and run registry must not be replaceable by anyone else).
+ */
+export async function ensureStateDir(dir: string): Promise<void> {
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  const stat = await checkOwnFolder(dir, 'use --state-dir');
+  if ((stat.mode & 0o022) !== 0) {
+    throw new UserError(
+      `${dir} can be written by other users (mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}); make it private (chmod 700 ${dir}) or use another --state-dir`,
+      'daemon.state-dir',
+    );
+  }
+}
+
+/** `dir` (not followed if it is a link) must be a folder owned by this user; its stat. */
+async function checkOwnFolder(dir: string, fix: string): Promise<import('node:fs').Stats> {
   const stat = await fs.lstat(dir);
   const uid = process.getuid?.();
-  if (!stat.isDirectory()) throw new UserError(`${dir} is not a folder; remove it or point XDG_RUNTIME_DIR elsewhere`, 'daemon.runtime-dir');
+  if (!stat.isDirectory()) throw new UserError(`${dir} is not a folder; remove it or ${fix}`, 'daemon.runtime-dir');
   if (uid !== undefined && stat.uid !== uid) {
-    throw new UserError(`${dir} belongs to another user (uid ${stat.uid}); set XDG_RUNTIME_DIR to a folder of your own, or use --socket`, 'daemon.runtime-dir');
+    throw new UserError(`${dir} belongs to another user (uid ${stat.uid}); ${fix} to a folder of your own`, 'daemon.runtime-dir');
   }
-  if ((stat.mode & 0o777) !== 0o700) await fs.chmod(dir, 0o700);
+  return stat;
 }

@@ -1,17 +1,17 @@
 // What `manta/startRun` checks before anything is created: where the config comes from, the config itself (through
 // schemas/load-config.ts, the one config path the CLI shares: syntax, schema and cross-field checks, every problem
-// at once), and every path it names (inside the allowed roots — the daemon's own policy — then existing).
+// at once), and every path it names: the dataset paths must exist (reading is not confined: see roots.ts), the
+// folder its runs go to must lie in the config's folder or an allowed root (writing is).
 // Each failure is a JSON-RPC error whose message lists the problems and whose data holds them.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ResponseError } from 'vscode-jsonrpc/node';
 import type { ResolvedConfig } from '../../schemas';
-import { configPaths } from '../../schemas/checks';
 import { checkDataFiles, isConfigError, resolveConfig, type ConfigError, type ConfigInput } from '../../schemas/load-config';
 import { MantaErrorCodes, type MantaErrorData, type ParamProblem } from '../protocol/errors';
 import type { StartRunParams } from '../protocol/methods';
 import { invalidParams, problemsError } from './params';
-import { insideRoots } from './roots';
+import { insideRoots, outsideWriteRootsMessage } from './roots';
 
 export interface PreparedRun {
   /** The config as submitted (stored as config.json). */
@@ -32,17 +32,18 @@ function absolute(value: string, field: string, problems: ParamProblem[]): strin
   return path.normalize(value);
 }
 
+/** PathOutsideRoots: the message is the problems' sentences (each names its path and the fix), no rule names. */
 function outsideRootsError(problems: ParamProblem[]): ResponseError<MantaErrorData> {
-  return problemsError(MantaErrorCodes.PathOutsideRoots, 'path outside the allowed roots', problems);
+  return new ResponseError<MantaErrorData>(MantaErrorCodes.PathOutsideRoots, problems.map((p) => p.message).join('; '), { problems });
 }
 
-/** Checks that a path given in a request lies in one of `roots` (no check when there are none). */
-export function checkRequestPath(p: string, field: string, roots: readonly string[]): void {
-  if (roots.length > 0 && !insideRoots(p, roots)) {
-    throw outsideRootsError([
-      { path: `/${field}`, rule: 'allowedRoots', message: `params.${field} ${p} is outside the allowed roots (${roots.join(', ')}); move it inside or start the daemon with --allow-roots` },
-    ]);
-  }
+/**
+ * Checks that a folder the daemon is asked to write into (`field`, a JSON pointer such as `/outDir`) lies in one of
+ * the `implicit` folders (the config's, the run's) or one of the daemon's allowed `roots`.
+ */
+export function checkWritePath(target: string, field: string, what: string, implicit: readonly { label: string; dir: string }[], roots: readonly string[]): void {
+  if (insideRoots(target, [...implicit.map((i) => i.dir), ...roots])) return;
+  throw outsideRootsError([{ path: field, rule: 'writeRoots', message: outsideWriteRootsMessage(what, target, implicit, roots) }]);
 }
 
 async function readConfigFile(configPath: string): Promise<string> {
@@ -94,11 +95,10 @@ export async function prepareRun(params: StartRunParams, allowedRoots: readonly 
   let configDir = params.configDir !== undefined ? absolute(params.configDir, 'configDir', shape) : undefined;
   if (shape.length > 0) throw invalidParams('manta/startRun', shape);
 
+  // Reading the config (and its dataset) is not confined: the client is the daemon's own user (see roots.ts).
   if (configPath) {
-    checkRequestPath(configPath, 'configPath', allowedRoots);
     configDir = path.dirname(configPath);
   } else {
-    checkRequestPath(configDir!, 'configDir', allowedRoots);
     const stat = await fs.stat(configDir!).catch(() => undefined);
     if (!stat?.isDirectory()) {
       throw problemsError(MantaErrorCodes.PathNotFound, 'config folder not found', [
@@ -109,17 +109,9 @@ export async function prepareRun(params: StartRunParams, allowedRoots: readonly 
   const source = configPath ?? 'params.config';
   const { config, value: submitted, warnings } = checkedConfig(configPath ? { text: await readConfigFile(configPath), source } : { value: params.config, source });
 
-  // Paths: inside the config's folder or an allowed root, then existing.
-  const roots = [configDir!, ...allowedRoots];
+  // Where its runs go: inside the config's folder or an allowed root. Then the dataset paths must exist.
   const runsDir = path.resolve(configDir!, config.output.runsDir);
-  const outside: ParamProblem[] = [];
-  for (const p of [...configPaths(config), { path: '/output/runsDir', value: config.output.runsDir }]) {
-    const full = path.resolve(configDir!, p.value);
-    if (!insideRoots(full, roots)) {
-      outside.push({ path: p.path, rule: 'allowedRoots', message: `${p.path} ${full} is outside the config's folder ${configDir} and the daemon's allowed roots${allowedRoots.length ? ` (${allowedRoots.join(', ')})` : ''}` });
-    }
-  }
-  if (outside.length > 0) throw outsideRootsError(outside);
+  checkWritePath(runsDir, '/output/runsDir', "the config's runs folder (/output/runsDir)", [{ label: "the config's folder", dir: configDir! }], allowedRoots);
   try {
     checkDataFiles(config, configDir!, source);
   } catch (e) {

@@ -1,10 +1,12 @@
 // The daemon's Unix socket: in a private folder, mode 0600. A socket left by a dead daemon is replaced; one that a
-// live daemon answers on is reported, and this daemon does not start.
+// live daemon answers on is reported, and this daemon does not start. Beside it, daemon.json names the daemon.
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { UserError } from '../protocol/user-error';
 import { MAX_SOCKET_PATH } from '../protocol/transport';
+import { testPause } from './instance-lock';
 import { ensurePrivateDir } from './paths';
 
 export class DaemonAlreadyRunning extends UserError {
@@ -39,6 +41,28 @@ export interface SocketListener {
   close(): Promise<void>;
 }
 
+/**
+ * Writes `file` whole without following a link planted at its name: a temp file created exclusively (O_EXCL, so not
+ * through a link either) in the same folder, then renamed over the name (a rename replaces a link, never follows it).
+ */
+async function writeFileAtomically(file: string, text: string): Promise<void> {
+  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await fs.writeFile(temp, text, { mode: 0o600, flag: 'wx' });
+    await fs.rename(temp, file);
+  } catch (e) {
+    await fs.rm(temp, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * Listens on `socketPath`. The caller holds the daemon's socket lock (instance-lock.ts), so no other MANTA daemon is
+ * between the check and the listen here. The server listens on a temp name first and is then renamed over
+ * `socketPath` — replacing a stale socket in one step, with no unlink — and since Node removes the path it listened on
+ * when the server closes (the temp name, gone by then), a stopping daemon removes `socketPath` only if the socket
+ * there is still its own (same device and inode): never a successor's.
+ */
 export async function listenOnSocket(
   socketPath: string,
   onConnection: (socket: net.Socket) => void,
@@ -54,15 +78,18 @@ export async function listenOnSocket(
   if (existing) {
     if (!existing.isSocket()) throw new UserError(`${socketPath} exists and is not a socket; remove it or use another --socket path`, 'daemon.socket-path');
     if (await answers(socketPath)) throw new DaemonAlreadyRunning(socketPath, await describeOwner(socketPath));
-    await fs.rm(socketPath, { force: true }); // stale: its daemon is gone
   }
+  await testPause('before-listen');
+  let listenPath = path.join(dir, `.${process.pid.toString(36)}${randomBytes(2).toString('hex')}.sock`);
+  if (Buffer.byteLength(listenPath) > MAX_SOCKET_PATH) listenPath = socketPath; // no room for a temp name: listen in place
+  if (listenPath === socketPath && existing) await fs.rm(socketPath, { force: true }); // stale: its daemon is gone
   const server = net.createServer(onConnection);
   // The folder is 0700 already; the umask makes the socket 0600 from its first instant, and chmod makes sure.
   const mask = process.umask(0o177);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(socketPath, () => {
+      server.listen(listenPath, () => {
         server.off('error', reject);
         resolve();
       });
@@ -74,17 +101,22 @@ export async function listenOnSocket(
     process.umask(mask);
   }
   server.on('error', onError); // e.g. out of file descriptors: refuse that connection, keep listening
-  await fs.chmod(socketPath, 0o600);
-  const { ino } = await fs.stat(socketPath);
+  await fs.chmod(listenPath, 0o600);
+  const mine = await fs.stat(listenPath);
+  if (listenPath !== socketPath) await fs.rename(listenPath, socketPath);
+  const isMine = async () => {
+    const now = await fs.lstat(socketPath).catch(() => undefined);
+    return now !== undefined && now.ino === mine.ino && now.dev === mine.dev;
+  };
   const infoFile = path.join(dir, 'daemon.json');
-  await fs.writeFile(infoFile, JSON.stringify(info) + '\n', { mode: 0o600 });
+  await writeFileAtomically(infoFile, JSON.stringify(info) + '\n');
   return {
     server,
     async close() {
+      // Checked before the close: when listening in place, Node's close removes socketPath whatever lies there.
+      const ours = await isMine();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      // Remove the socket only if it is still ours (a successor may have replaced it).
-      const now = await fs.stat(socketPath).catch(() => undefined);
-      if (now && now.ino === ino) {
+      if (ours) {
         await fs.rm(socketPath, { force: true });
         await fs.rm(infoFile, { force: true });
       }

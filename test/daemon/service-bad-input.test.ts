@@ -179,21 +179,28 @@ test('malformed input corpus: each gets the right error, and the daemon keeps se
       await rejects(c.sendRequest(StartRunRequest, { configPath: path.join(inside, 'missing.manta.json') }), MantaErrorCodes.PathNotFound, /does not exist/);
     });
 
-    await t.test('dataset paths: missing ones, and ones outside the allowed roots', async () => {
+    await t.test('dataset paths must exist; reading is not confined, writing (the runs folder) is', async () => {
       const idx = { kind: 'idx', trainImages: 'a.gz', trainLabels: 'b.gz', testImages: 'c.gz', testLabels: 'd.gz' };
       const e = await rejects(start({ ...good, data: idx }), MantaErrorCodes.PathNotFound, /\/data\/trainImages a\.gz does not exist/, /\/data\/testLabels/);
       assert.equal(e.data?.problems?.length, 4);
-      await rejects(
-        start({ ...good, data: { ...idx, trainImages: '../../../etc/passwd', testImages: '/etc/hosts' } }),
+      // Data outside the config's folder and the roots is read (the client is the daemon's own user): only existence
+      // is checked; so is a config folder outside the roots.
+      const outside = await rejects(start({ ...good, data: { ...idx, trainImages: '../../../etc/passwd', testImages: '/etc/hosts' } }), MantaErrorCodes.PathNotFound);
+      assert.deepEqual(outside.data?.problems?.map((p) => p.path), ['/data/trainLabels', '/data/testLabels']);
+      await rejects(start({ ...good, data: idx }, dir), MantaErrorCodes.PathNotFound, /\/data\/trainImages a\.gz does not exist/);
+      // The runs folder outside the config's folder and the roots is refused, naming the folder and the fix.
+      const refused = await rejects(
+        start({ ...good, output: { runsDir: '/tmp' } }),
         MantaErrorCodes.PathOutsideRoots,
-        /\/data\/trainImages \/etc\/passwd is outside/,
-        /\/data\/testImages \/etc\/hosts is outside/,
+        /\/output\/runsDir\) \/tmp is outside the folders this daemon may write to/,
+        new RegExp(`the config's folder ${inside}, the allowed roots ${inside}`),
+        /--allow-roots \/tmp/,
       );
-      await rejects(start({ ...good, output: { runsDir: '/tmp' } }), MantaErrorCodes.PathOutsideRoots, /\/output\/runsDir/);
+      assert.doesNotMatch(refused.message, /\[\w+\]/, 'no rule names in the message');
+      assert.deepEqual(refused.data?.problems?.map((p) => p.path), ['/output/runsDir']);
       // A link inside the root that leads outside is outside.
       await fs.symlink('/etc', path.join(inside, 'etc-link'));
-      await rejects(start({ ...good, data: { kind: 'cifar10', dir: 'etc-link' } }), MantaErrorCodes.PathOutsideRoots, /\/data\/dir/);
-      await rejects(start(good, dir), MantaErrorCodes.PathOutsideRoots, /params\.configDir .* is outside the allowed roots/);
+      await rejects(start({ ...good, output: { runsDir: 'etc-link/runs' } }), MantaErrorCodes.PathOutsideRoots, /\/etc\/runs is outside/);
     });
 
     await t.test('a valid request still works after all that', async () => {

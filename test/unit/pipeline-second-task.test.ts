@@ -17,6 +17,7 @@ import { runJob, StageStore } from '../../daemon/pipeline';
 import type { ResultsFile } from '../../daemon/search/results';
 import { ClassificationSupernet } from '../../daemon/tasks/classification';
 import { validateConfig, type ResolvedConfig } from '../../schemas';
+import { TINY } from './job-fixtures';
 
 const SIZE = 16;
 
@@ -130,40 +131,13 @@ class ToyRegressionTask implements Task<tf.Tensor4D, tf.Tensor2D, tf.Tensor2D, T
 test('a second task defined in a test file runs through every pipeline stage', { timeout: 300_000 }, async () => {
   await initEngine({ backend: 'wasm' });
   const checked = validateConfig({
+    ...TINY,
     name: 'toy',
-    task: 'classification', // the schema's only task so far; the job is handed the toy task instead
     seed: 5,
-    backend: 'wasm',
-    data: { kind: 'synthetic', classes: 2, imageSize: SIZE, trainSize: 64, validationSize: 16, testSize: 16 }, // unused
-    supernet: {
-      stem: { width: 8 },
-      firstBlock: { width: 8 },
-      units: [{ width: 8 }, { width: 16 }, { width: 16, stride: 1 }, { width: 24, squeezeExcite: true, activation: 'hswish' }, { width: 24, stride: 1 }],
-      finalExpandWidth: 32,
-      featureMixWidth: 32,
-      dropout: 0,
-      kernelChoices: [3, 5],
-      expandChoices: [2, 4],
-      depthChoices: [1, 2],
-      resolutionChoices: [12, 16],
-    },
-    training: {
-      batchSize: 32,
-      subnetsPerStep: 2,
-      bnCalibrationSize: 64,
-      labelSmoothing: 0,
-      checkpointEverySteps: 8,
-      phases: [
-        { phase: 'largest', epochs: 3, learningRate: 0.05 },
-        { phase: 'kernel', epochs: 1, learningRate: 0.02 },
-      ],
-    },
-    search: {
-      measuredSubnets: 10,
-      frontSize: 3,
-      predictor: { layers: 2, hiddenUnits: 16, epochs: 20, tauFloor: -1 },
-      evolution: { population: 16, generations: 10 },
-    },
+    // The schema's only task so far: the job is handed the toy task instead, so `data` goes unused.
+    supernet: { ...TINY.supernet, dropout: 0 },
+    training: { ...TINY.training, labelSmoothing: 0, checkpointEverySteps: 8, phases: [{ phase: 'largest', epochs: 3, learningRate: 0.05 }, { phase: 'kernel', epochs: 1, learningRate: 0.02 }] },
+    search: { ...TINY.search, measuredSubnets: 10 },
   });
   if (!checked.ok) throw new Error(JSON.stringify(checked.problems));
   const config = checked.config;

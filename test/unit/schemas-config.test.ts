@@ -54,13 +54,20 @@ test('every problem of a broken config is reported at once, each with its JSON p
   assert.ok(missing.some((m) => m.includes("'testLabels'")));
 });
 
-test('the example configs validate', () => {
+test('the example configs validate, with no warning of MANTA\'s own and no $schema path that only works in the repository', async () => {
+  const { resolveConfig } = await import('../../schemas/load-config');
   const dir = join(root, 'examples');
   const files = readdirSync(dir).filter((f) => f.endsWith('.manta.json'));
   assert.ok(files.length >= 1, 'examples/ has configs');
   for (const f of files) {
-    const r = validateConfig(JSON.parse(readFileSync(join(dir, f), 'utf8')));
+    const value = JSON.parse(readFileSync(join(dir, f), 'utf8')) as Record<string, unknown>;
+    const r = validateConfig(value);
     assert.equal(r.ok, true, `${f}: ${JSON.stringify(r.problems)}`);
+    // The cross-field checks (strides vs resolutions …) as the language server and `manta search` run them.
+    const { warnings } = resolveConfig({ value, source: f });
+    assert.deepEqual(warnings.map((w) => `${w.path}: ${w.message}`), [], `${f} has warnings`);
+    // The extension's jsonValidation associates *.manta.json with the schema; a relative $schema breaks once copied.
+    assert.ok(value.$schema === undefined || /^https?:/.test(String(value.$schema)), `${f}: $schema ${String(value.$schema)} only resolves inside the repository`);
   }
 });
 

@@ -1,8 +1,12 @@
 // The extension's integration suite (test/vscode/suite) in a real VS Code, offline: the VS Code server 1.100.3
-// installed by test/vscode/install-server.sh, its workbench in headless Chromium, the extension loaded in development
-// mode with the mocha suite as extensionTestsPath. Passes only on a clean pass of every mocha test; records the
-// activation time and a screenshot of the workbench with the monitor open. Skips, naming what to install, when the
-// server cache, Chromium or the build is missing.
+// installed by test/vscode/install-server.sh, its workbench in headless Chromium. The extension under test is the
+// packaged one: manta.vsix (built by `npm run package`, which test/run-all.sh runs before any suite) installed with
+// the server's own CLI (`--install-extension <file.vsix>`) into a fresh extensions folder, as a user installs it —
+// not the development folder. VS Code only runs an extensionTestsPath in development mode, so the development path
+// is an empty folder (no extension in it) and the mocha suite finds the installed extension by its id (the suite
+// asserts that it runs from the install folder, not from the repository). Passes only on a clean pass of every mocha
+// test; records the activation time and a screenshot of the workbench with the monitor open. Skips, naming what to
+// install, when the server cache, Chromium or the build is missing.
 // A second daemon runs in its own mount namespace (`unshare -m`) with a private tmpfs over its state and runs, its
 // socket on a shared path: a daemon whose files the extension cannot see at all, as a remote one behind a forwarded
 // socket; the suite reaches a finished run of it through the protocol only (needs root; skipped with a message
@@ -24,6 +28,8 @@ const ROOT = resolve(__dirname, '../..');
 const SERVER = join(ROOT, '.cache/vscode-server-4.100.3/node_modules/code-server/lib/vscode');
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'test-artifacts');
+const VSIX = join(ROOT, 'manta.vsix');
+const EXTENSION_ID = 'manta.manta';
 
 function skipReason(): string | undefined {
   if (!existsSync(join(SERVER, 'out/server-main.js')) || !existsSync(join(ROOT, '.cache/vscode-server-4.100.3/.installed'))) {
@@ -31,6 +37,7 @@ function skipReason(): string | undefined {
   }
   if (!existsSync(CHROMIUM)) return `Chromium is not installed at ${CHROMIUM}: apt-get install -y chromium`;
   if (!existsSync(join(ROOT, 'dist/extension.js')) || !existsSync(join(ROOT, 'dist/manta.js'))) return 'the extension is not built: run npm run build';
+  if (!existsSync(VSIX)) return 'the extension is not packaged: run npm run package (npm test does)';
   return undefined;
 }
 
@@ -102,6 +109,23 @@ async function startPrivateDaemon(work: string, log: string[]): Promise<{ proc: 
   }
 }
 
+/**
+ * Installs manta.vsix as a user does, with the server's CLI, into a fresh extensions folder; returns the installed
+ * extension's folder.
+ */
+function installVsix(work: string, extensionsDir: string, userData: string): string {
+  const r = spawnSync(
+    process.execPath,
+    [join(SERVER, 'out/server-main.js'), '--accept-server-license-terms', '--server-data-dir', join(work, 'server-data'), '--user-data-dir', userData, '--extensions-dir', extensionsDir, '--install-extension', VSIX],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
+  assert.equal(r.status, 0, `--install-extension ${VSIX} failed (${r.error?.message ?? r.signal ?? r.status}): ${r.stdout}${r.stderr}`);
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  const installed = join(extensionsDir, `${EXTENSION_ID}-${version}`);
+  assert.ok(existsSync(join(installed, 'package.json')) && existsSync(join(installed, 'dist/extension.js')), `the .vsix was installed into ${installed}: ${r.stdout}`);
+  return installed;
+}
+
 async function findMonitorFrame(frames: () => Frame[]): Promise<Frame | undefined> {
   for (const f of frames()) {
     const n = await f.locator('[data-chart="loss"]').count().catch(() => 0);
@@ -116,6 +140,14 @@ test('the extension passes its integration suite in a real VS Code (offline serv
   mkdirSync(workspace, { recursive: true });
   cpSync(join(ROOT, 'test/fixtures/extension/tiny.manta.json'), join(workspace, 'tiny.manta.json'));
   cpSync(join(ROOT, 'test/fixtures/extension/workspace/broken.manta.json'), join(workspace, 'broken.manta.json'));
+  // A hostile workspace: its settings name a program for the extension to start. manta.daemon.nodePath is a machine
+  // setting, so VS Code must not take it from here (the installed suite checks that nothing ran it); connect, a
+  // window setting, shows that this file is read at all.
+  const hostileMarker = join(work, 'workspace-node-ran');
+  const hostileNode = join(work, 'workspace-node.sh');
+  writeFileSync(hostileNode, `#!/bin/sh\ntouch '${hostileMarker}'\nexit 1\n`, { mode: 0o755 });
+  mkdirSync(join(workspace, '.vscode'));
+  writeFileSync(join(workspace, '.vscode/settings.json'), JSON.stringify({ 'manta.daemon.nodePath': hostileNode, 'manta.daemon.connect': 'spawn' }, null, 2));
   const userData = join(work, 'user-data');
   const settings = {
     'security.workspace.trust.enabled': false,
@@ -131,6 +163,11 @@ test('the extension passes its integration suite in a real VS Code (offline serv
     mkdirSync(join(userData, dir), { recursive: true });
     writeFileSync(join(userData, dir, 'settings.json'), JSON.stringify(settings, null, 2));
   }
+  const extensionsDir = join(work, 'extensions');
+  const installed = installVsix(work, extensionsDir, userData);
+  // VS Code runs extensionTestsPath only with an extensionDevelopmentPath: an empty folder, no extension in it.
+  const noDevelopmentExtension = join(work, 'no-development-extension');
+  mkdirSync(noDevelopmentExtension);
   // The mocha suite as one CommonJS module under out/ (gitignored), so that `mocha` resolves from the project's
   // node_modules in the extension host; `vscode` is the host's own.
   const suiteJs = join(ROOT, 'out/vscode-suite/index.js');
@@ -145,7 +182,11 @@ test('the extension passes its integration suite in a real VS Code (offline serv
   const privateLog: string[] = [];
   const privateSkip = privateDaemonSkipReason();
   try {
-    const suiteEnv: Record<string, string> = {};
+    const suiteEnv: Record<string, string> = {
+      MANTA_VSCODE_INSTALLED: installed,
+      MANTA_VSCODE_REPOSITORY: ROOT,
+      MANTA_VSCODE_HOSTILE_NODE: JSON.stringify({ nodePath: hostileNode, marker: hostileMarker }),
+    };
     if (privateSkip) {
       suiteEnv.MANTA_VSCODE_PRIVATE_SKIP = privateSkip;
       t.diagnostic(`the suite's test against a daemon in its own mount namespace is skipped: ${privateSkip}`);
@@ -157,7 +198,7 @@ test('the extension passes its integration suite in a real VS Code (offline serv
     }
     server = spawn(
       process.execPath,
-      [join(SERVER, 'out/server-main.js'), '--host', '127.0.0.1', '--port', String(port), '--without-connection-token', '--accept-server-license-terms', '--disable-telemetry', '--disable-workspace-trust', '--server-data-dir', join(work, 'server-data'), '--user-data-dir', userData],
+      [join(SERVER, 'out/server-main.js'), '--host', '127.0.0.1', '--port', String(port), '--without-connection-token', '--accept-server-license-terms', '--disable-telemetry', '--disable-workspace-trust', '--server-data-dir', join(work, 'server-data'), '--user-data-dir', userData, '--extensions-dir', extensionsDir],
       { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...suiteEnv, MANTA_VSCODE_RESULTS: results, MANTA_VSCODE_HANDSHAKE: handshake } },
     );
     const ready = new Promise<void>((res, rej) => {
@@ -176,7 +217,7 @@ test('the extension passes its integration suite in a real VS Code (offline serv
     await ready;
     const remote = (p: string) => `vscode-remote://127.0.0.1:${port}${p}`;
     const payload = [
-      ['extensionDevelopmentPath', remote(ROOT)],
+      ['extensionDevelopmentPath', remote(noDevelopmentExtension)],
       ['extensionTestsPath', remote(suiteJs)],
       ['skipWelcome', 'true'],
     ];

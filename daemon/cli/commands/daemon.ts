@@ -15,7 +15,7 @@ Options:
   --stdio                 also serve one client on stdin/stdout (logs go to stderr)
   --socket <path>         the Unix socket (default: $XDG_RUNTIME_DIR/manta/daemon.sock or /tmp/manta-<uid>/daemon.sock)
   --no-socket             no socket (only with --stdio; the daemon then ends with its client)
-  --allow-roots <a:b:…>   folders every requested path must lie in, besides a config's own folder
+  --allow-roots <a:b:…>   folders runs and exports may be written to, besides a config's (or run's) own folder
   --state-dir <path>      where the registry of runs lives (default: $XDG_STATE_HOME/manta)
   --cache-dir <path>      caches such as latency tables (default: $XDG_CACHE_HOME/manta)
   --synthetic-runs        serve manta/startSyntheticRun (benchmarks and tests)`;

@@ -1,4 +1,4 @@
-// manta/exportSubnet in a worker: daemon/run's export of one subnet of a trained run.
+// manta/exportSubnet in a worker: daemon/pipeline's export of one subnet of a trained run.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { exportSubnet } from '../../pipeline';

@@ -4,6 +4,7 @@
 import Mocha from 'mocha';
 import { writeFileSync } from 'node:fs';
 import { extensionSuite } from './extension.suite';
+import { installedSuite } from './installed.suite';
 
 /** The daemon in its own mount namespace that the driver started ($MANTA_VSCODE_PRIVATE_DAEMON, JSON). */
 export interface PrivateDaemonSetup {
@@ -30,6 +31,7 @@ export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'tdd', timeout: 180_000, color: false, reporter: 'spec' });
   mocha.suite.emit('pre-require', globalThis, 'extension.suite', mocha);
   extensionSuite();
+  installedSuite();
   const resultsFile = process.env.MANTA_VSCODE_RESULTS;
   return new Promise((resolve, reject) => {
     const results: SuiteResults = { passed: 0, failed: 0, pending: 0, failures: [], finishedAt: 0 };
