@@ -8,7 +8,7 @@
 // A README link to a missing file, an absolute file link or a link that leaves the package fails the packaging.
 // Usage: node package-vsix.mjs [--out FILE]   (default: manta.vsix in the repository root)
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -59,6 +59,9 @@ function main() {
       files.push(target.split(sep).join('/'));
     }
     for (const f of files) cpSync(join(root, f), join(stage, f), { recursive: true });
+    // The README's link targets are shipped even when .vscodeignore does not name them yet.
+    const linked = files.filter((f) => !['package.json', '.vscodeignore', 'README.md'].includes(f));
+    writeFileSync(join(stage, '.vscodeignore'), readFileSync(join(root, '.vscodeignore'), 'utf8') + linked.map((f) => `\n!${f}`).join('') + '\n');
     const temp = `${output}.${process.pid}.tmp`;
     const vsce = join(root, 'node_modules/@vscode/vsce/vsce');
     run(

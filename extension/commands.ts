@@ -2,7 +2,7 @@
 // argument from a tree or CodeLens, the active editor, or a pick) and says so when there is none, instead of
 // failing; one that needs the daemon connects first and reports a failed connection itself.
 import * as vscode from 'vscode';
-import { basename } from 'node:path';
+import { basename, dirname, resolve as resolvePath } from 'node:path';
 import {
   DeleteRunRequest,
   ExportSubnetRequest,
@@ -122,10 +122,47 @@ const startSearch: CommandFactory = (ctx) => async (arg) => {
     ctx.openMonitor({ hostId: host.id, runId: run.runId });
     return run.runId;
   } catch (e) {
+    if (e instanceof DaemonRequestError && e.code === MantaErrorCodes.PathOutsideRoots) {
+      void offerToAllow(ctx, uri, e);
+      return undefined;
+    }
     explainRequestError(e, 'Start Search');
     return undefined;
   }
 };
+
+/** The runs folder a config names, resolved as the daemon resolves it (against the config's folder). */
+function runsFolderOf(uri: vscode.Uri): string | undefined {
+  const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+  try {
+    const config = JSON.parse(doc?.getText() ?? '') as { output?: { runsDir?: unknown } };
+    const runsDir = config.output?.runsDir;
+    return resolvePath(dirname(uri.fsPath), typeof runsDir === 'string' ? runsDir : 'runs');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The daemon refused to write where the config's runs go: say so with the daemon's message (the folder and the fix)
+ * and offer the fix — "Allow this folder" adds it to manta.daemon.allowedRoots, restarts the daemon the extension
+ * started, and starts the search again; for the user's own daemon, the command line that allows it.
+ */
+async function offerToAllow(ctx: Ctx, uri: vscode.Uri, e: DaemonRequestError): Promise<void> {
+  const problem = e.data?.problems?.find((p) => p.path === '/output/runsDir');
+  const folder = problem ? runsFolderOf(uri) : undefined;
+  const state = ctx.localHost.snapshot().state;
+  const ownDaemon = !(state.kind === 'connected' && !state.via.startsWith('stdio'));
+  const actions = folder ? (ownDaemon ? ['Allow this folder'] : ['Copy Command']) : [];
+  const pick = await vscode.window.showErrorMessage(`MANTA: Start Search: ${e.message}`, ...actions);
+  if (!folder) return;
+  if (pick === 'Copy Command') {
+    await vscode.env.clipboard.writeText(`manta daemon --allow-roots ${folder}`);
+    void vscode.window.showInformationMessage(`MANTA: copied 'manta daemon --allow-roots ${folder}': restart your daemon with it, then start the search again.`);
+  } else if (pick === 'Allow this folder' && (await ctx.allowFolder(folder))) {
+    await vscode.commands.executeCommand('manta.startSearch', uri);
+  }
+}
 
 function runAction(
   statuses: readonly RunStatus[] | 'any',
@@ -307,6 +344,12 @@ const openRunReport = runAction(['completed', 'stopped', 'failed'], 'with a repo
   return undefined;
 });
 
+/** The monitor on a run's Pareto front (the button of the run-ended notification, the Runs view's menu). */
+const showParetoFront = runAction(['completed', 'stopped', 'failed', 'running'], 'whose Pareto front to show', 'Show Pareto Front', async (ctx, ref) => {
+  ctx.openMonitor({ hostId: ref.hostId, runId: ref.runId }, false, 'pareto');
+  return ref.runId;
+});
+
 /** Shows a folder of this machine (the extension's own downloads) in the Explorer or the OS. */
 async function revealLocal(uri: vscode.Uri): Promise<void> {
   if (vscode.workspace.getWorkspaceFolder(uri)) await vscode.commands.executeCommand('revealInExplorer', uri);
@@ -372,6 +415,7 @@ export const COMMANDS: Record<string, CommandFactory> = {
   'manta.newConfig': newConfig,
   'manta.exportSubnet': exportSubnet,
   'manta.openRunReport': openRunReport,
+  'manta.showParetoFront': showParetoFront,
   'manta.revealRunFolder': revealRunFolder,
   'manta.deleteRun': deleteRun,
   'manta.connectHost': connectHost,

@@ -2,7 +2,8 @@
 // more entry), the trees, the status bar, the language client and the panels' services. Two disposal scopes: the
 // extension's lifetime (`subscriptions`) and each host connection (inside Host).
 import * as vscode from 'vscode';
-import { GetRunConfigRequest } from '../daemon/protocol';
+import { delimiter } from 'node:path';
+import { GetRunResultsRequest, GetRunConfigRequest, type ParetoPoint, type RunStatus, type RunSummary } from '../daemon/protocol';
 import type { MonitorCommands, SupernetView } from '../daemon/protocol/webview';
 import { describeSpaceOn } from './hosts/describe-space';
 import { Host, type HostSnapshot } from './hosts/host';
@@ -14,6 +15,7 @@ import { VisualizerPanel, type VisualizerServices } from './panels/visualizer-pa
 import { NodeTreeProvider } from './views/trees';
 import { hostNodes, runNodes, type RunRef } from './views/tree-model';
 import { MantaStatusBar } from './views/status-bar';
+import { bestFrontEntry, describePoint } from './views/run-progress';
 
 export const LOCAL_HOST_ID = 'local';
 
@@ -23,6 +25,17 @@ interface DaemonSettings {
   nodePath: string;
   script: string;
   socketPath: string;
+  /** Where a daemon the extension starts may write besides a config's folder (--allow-roots). */
+  allowedRoots: string[];
+}
+
+/** What the extension told the user when a run it saw running ended (for the integration tests). */
+export interface RunEndNotice {
+  hostId: string;
+  runId: string;
+  status: RunStatus;
+  message: string;
+  actions: string[];
 }
 
 export class Ctx implements MonitorServices, VisualizerServices {
@@ -31,7 +44,10 @@ export class Ctx implements MonitorServices, VisualizerServices {
   readonly languageClient: ConfigLanguageClient;
   readonly hostsTree = new NodeTreeProvider(hostNodes);
   readonly runsTree = new NodeTreeProvider(runNodes);
-  readonly statusBar = new MantaStatusBar();
+  readonly statusBar = new MantaStatusBar((id) => this.host(id));
+  readonly runEndNotices: RunEndNotice[] = [];
+  /** The settings the local host's current transport was opened with (a change to others does not reconnect). */
+  private transportKey: string | undefined;
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.log = vscode.window.createOutputChannel('MANTA', { log: true });
@@ -48,6 +64,7 @@ export class Ctx implements MonitorServices, VisualizerServices {
         pending = setTimeout(() => {
           const host = this.localHost;
           if (host.snapshot().state.kind === 'disconnected') return;
+          if (JSON.stringify(this.settings()) === this.transportKey) return; // already reconnected with them
           this.log.info('the manta.daemon settings changed: reconnecting the local host');
           void host.reconnect().catch((err: unknown) => this.log.warn(`reconnecting the local host: ${(err as Error).message}`));
         }, 300);
@@ -130,8 +147,35 @@ export class Ctx implements MonitorServices, VisualizerServices {
     return this.languageClient.supernetView({ config });
   }
 
-  openMonitor(ref?: RunRef, compare = false): MonitorPanel {
-    return MonitorPanel.createOrShow(this, ref, { compare });
+  openMonitor(ref?: RunRef, compare = false, view?: 'pareto'): MonitorPanel {
+    return MonitorPanel.createOrShow(this, ref, { compare, ...(view ? { view } : {}) });
+  }
+
+  /**
+   * Lets the local daemon write into `folder` (a runs folder it refused): adds it to the machine setting
+   * manta.daemon.allowedRoots and restarts the daemon the extension started with it. False when that cannot help —
+   * the local host is the user's own daemon on its socket (its roots are its command line's) — or the user declined
+   * to interrupt active runs.
+   */
+  async allowFolder(folder: string): Promise<boolean> {
+    const host = this.localHost;
+    const state = host.snapshot().state;
+    if (state.kind === 'connected' && !state.via.startsWith('stdio')) return false;
+    const active = host.snapshot().runs.filter((r) => r.status === 'running').length;
+    if (active > 0) {
+      const pick = await vscode.window.showWarningMessage(
+        `Restart the MANTA daemon to allow ${folder}?`,
+        { modal: true, detail: `Its ${active} active run${active === 1 ? '' : 's'} will be interrupted; resume ${active === 1 ? 'it' : 'them'} afterwards (MANTA: Resume).` },
+        'Restart',
+      );
+      if (pick !== 'Restart') return false;
+    }
+    const c = vscode.workspace.getConfiguration('manta.daemon');
+    const roots = c.get<string[]>('allowedRoots', []) ?? [];
+    if (!roots.includes(folder)) await c.update('allowedRoots', [...roots, folder], vscode.ConfigurationTarget.Global);
+    this.log.info(`allowed ${folder} for runs and exports (manta.daemon.allowedRoots): restarting the local daemon`);
+    await host.reconnect();
+    return true;
   }
 
   // ——— internals ———
@@ -147,6 +191,16 @@ export class Ctx implements MonitorServices, VisualizerServices {
       void vscode.commands.executeCommand('setContext', 'manta.hasRuns', snaps.some((s) => s.runs.length > 0));
     };
     host.onDidChange.on(refresh);
+    // A run this window saw running that ends gets a notification (runs that ended while nobody watched do not).
+    const lastStatus = new Map<string, RunStatus>();
+    host.onRunStatus.on((run) => {
+      const before = lastStatus.get(run.runId);
+      lastStatus.set(run.runId, run.status);
+      if (before === 'running' && (run.status === 'completed' || run.status === 'failed' || run.status === 'stopped')) void this.runEnded(host, run);
+    });
+    host.onDidChange.on((snap) => {
+      for (const r of snap.runs) if (!lastStatus.has(r.runId) || r.status === 'running') lastStatus.set(r.runId, r.status);
+    });
     if (host.id === LOCAL_HOST_ID) {
       // The language server's search-space costs come from this host: tell it when they can (or no longer can).
       let connected = host.isConnected;
@@ -162,6 +216,40 @@ export class Ctx implements MonitorServices, VisualizerServices {
     refresh();
   }
 
+  /** Says that a run ended: with the best entry of its Pareto front and buttons to its report and front. */
+  private async runEnded(host: Host, run: RunSummary): Promise<void> {
+    const ref = { hostId: host.id, runId: run.runId };
+    let message: string;
+    let actions: string[];
+    if (run.status === 'completed') {
+      let best: ParetoPoint | undefined;
+      let size = 0;
+      try {
+        const { results } = await host.request(GetRunResultsRequest, { runId: run.runId });
+        const front = Array.isArray(results.front) ? (results.front as ParetoPoint[]) : [];
+        size = front.length;
+        best = bestFrontEntry(front);
+      } catch (e) {
+        this.log.warn(`run ${run.runId} completed, but its results could not be read: ${(e as Error).message}`);
+      }
+      message = `MANTA: run ${run.name} completed${best ? ` — best of its ${size}-subnet Pareto front: ${describePoint(best)}` : ''}.`;
+      actions = ['Open Report', 'Show Pareto Front'];
+    } else if (run.status === 'failed') {
+      message = `MANTA: run ${run.name} failed${run.message ? `: ${run.message}` : ''}.`;
+      actions = ['Open Monitor', 'Show Log'];
+    } else {
+      message = `MANTA: run ${run.name} stopped${run.progress.step !== undefined && run.progress.totalSteps ? ` at step ${run.progress.step}/${run.progress.totalSteps}` : ''}.`;
+      actions = ['Open Monitor'];
+    }
+    this.runEndNotices.push({ ...ref, status: run.status, message, actions });
+    const show = run.status === 'failed' ? vscode.window.showErrorMessage : vscode.window.showInformationMessage;
+    const pick = await show(message, ...actions);
+    if (pick === 'Open Report') void vscode.commands.executeCommand('manta.openRunReport', ref);
+    else if (pick === 'Show Pareto Front') void vscode.commands.executeCommand('manta.showParetoFront', ref);
+    else if (pick === 'Open Monitor') this.openMonitor(ref);
+    else if (pick === 'Show Log') this.log.show();
+  }
+
   private clientInfo(): { name: string; version: string } {
     return { name: 'manta-vscode', version: String((this.extension.extension.packageJSON as { version?: string }).version ?? '0.0.0') };
   }
@@ -173,12 +261,14 @@ export class Ctx implements MonitorServices, VisualizerServices {
       nodePath: c.get<string>('nodePath', '') || process.execPath,
       script: c.get<string>('script', '') || vscode.Uri.joinPath(this.extensionUri, 'dist', 'manta.js').fsPath,
       socketPath: c.get<string>('socketPath', '') || localSocketPath(),
+      allowedRoots: (c.get<string[]>('allowedRoots', []) ?? []).filter((r) => typeof r === 'string' && r.length > 0),
     };
   }
 
   /** The user's own daemon through its socket when one answers; else a daemon of our own over stdio. */
   private async openLocalTransport(): Promise<DaemonTransport> {
     const s = this.settings();
+    this.transportKey = JSON.stringify(s);
     if (s.connect !== 'spawn') {
       try {
         const t = await socketTransport(s.socketPath);
@@ -188,11 +278,13 @@ export class Ctx implements MonitorServices, VisualizerServices {
         if (s.connect === 'socket') throw new Error(`no daemon listens on ${s.socketPath} (${(e as Error).message}); start one with 'manta daemon'`);
       }
     }
-    this.log.info(`starting ${s.nodePath} ${s.script} daemon --stdio`);
+    const args = s.allowedRoots.length > 0 ? ['--allow-roots', s.allowedRoots.join(delimiter)] : [];
+    this.log.info(`starting ${s.nodePath} ${s.script} daemon --stdio ${args.join(' ')}`.trimEnd());
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
     return stdioTransport({
       mantaScript: s.script,
       nodePath: s.nodePath,
+      args,
       cwd: folder,
       onStderr: (line) => this.log.info(`[daemon] ${line}`),
       onExit: (code, signal) => this.log.info(`the daemon exited (${signal ?? `code ${code}`})`),

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { MONITOR_VIEW_TYPE, VISUALIZER_VIEW_TYPE, type VisualizerOrigin, type VisualizerState } from '../daemon/protocol/webview';
 import type { HostSnapshot } from './hosts/host';
 import { registerCommands } from './commands';
-import { Ctx } from './ctx';
+import { Ctx, type RunEndNotice } from './ctx';
 import { isConfigDocument } from './language-client';
 import { MonitorPanel, type MonitorPersisted } from './panels/monitor-panel';
 import { ReportPanel } from './panels/report-panel';
@@ -20,7 +20,11 @@ export interface MantaApi {
   hostsTree(): readonly TreeNode[];
   runsTree(): readonly TreeNode[];
   /** The open monitor's runs and how many events each has received (the panel's host side). */
-  monitor(): { selected: { hostId: string; runId: string }[]; events: Record<string, number> } | undefined;
+  monitor(): { selected: { hostId: string; runId: string }[]; events: Record<string, number>; view?: 'pareto' } | undefined;
+  /** What the status-bar item shows, and the run it follows. */
+  statusBar(): { text: string; tooltip: string; visible: boolean; runId?: string };
+  /** The notifications said when runs this window saw running ended, oldest first. */
+  runEndNotices(): readonly RunEndNotice[];
   /** The language client is up (diagnostics flow). */
   languageServerReady(): Promise<void>;
   /** The report panel shown last: its run and the report as its daemon sent it. */
@@ -90,8 +94,10 @@ export function activate(context: vscode.ExtensionContext): MantaApi {
       if (!m) return undefined;
       const events: Record<string, number> = {};
       for (const r of m.runRefs) events[r.runId] = c.host(r.hostId)?.runEvents(r.runId).length ?? 0;
-      return { selected: m.runRefs.map((r) => ({ hostId: r.hostId, runId: r.runId })), events };
+      return { selected: m.runRefs.map((r) => ({ hostId: r.hostId, runId: r.runId })), events, ...(m.revealedView ? { view: m.revealedView } : {}) };
     },
+    statusBar: () => c.statusBar.shown,
+    runEndNotices: () => c.runEndNotices,
     languageServerReady: async () => {
       await c.languageClient.start();
     },

@@ -1,4 +1,4 @@
-// daemon/cli: the `manta` command — search, export, daemon, info, bench — over the service, train and search modules.
+// daemon/cli: the `manta` command — search, export, delete, daemon, info, bench — over the service, train and search modules.
 import { isUserError } from '../protocol/user-error';
 
 const usage = `manta — Once-for-All architecture search
@@ -7,6 +7,8 @@ Usage:
   manta search <config.manta.json>     train the supernet, search it, export the Pareto front
   manta export <runDir> --arch <json|index> [--out dir]
                                        export any subnet of a finished run
+  manta delete <runDir|runId> [--force]
+                                       delete a run that is not active (through the daemon when it is one of its)
   manta daemon [--stdio] [--socket path]
                                        serve the JSON-RPC protocol (see daemon/service/PROTOCOL.md)
   manta info [--backend name]          backends, device and versions
@@ -20,6 +22,7 @@ type Command = (argv: string[]) => Promise<number>;
 const commands: Record<string, () => Promise<Command>> = {
   search: () => import('./commands/search').then((m) => m.searchCommand),
   export: () => import('./commands/export').then((m) => m.exportCommand),
+  delete: () => import('./commands/delete').then((m) => m.deleteCommand),
   daemon: () => import('./commands/daemon').then((m) => m.daemonCommand),
   info: () => import('./commands/info').then((m) => m.infoCommand),
   bench: () => import('./commands/bench').then((m) => m.benchCommand),

@@ -230,6 +230,8 @@ export interface StartSyntheticRunParams {
   stepWorkMs?: number;
   /** Steps between checkpoints (default 50); the synthetic "weights" are checkpointed like a trainer's. */
   checkpointEvery?: number;
+  /** Checkpoints kept, like `training.keepCheckpoints` (default 3). */
+  keepCheckpoints?: number;
 }
 /** A run whose worker emits synthetic telemetry instead of training: served only by a daemon started with
  * --synthetic-runs (benchmarks and tests of the service). */

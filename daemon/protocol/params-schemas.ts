@@ -81,6 +81,7 @@ export const paramsSchemas: Record<RequestMethod, object> = {
       extraEventsPerStep: { type: 'integer', minimum: 0, maximum: 100000 },
       stepWorkMs: { type: 'number', minimum: 0, maximum: 60000 },
       checkpointEvery: { type: 'integer', minimum: 1, maximum: 100000000 },
+      keepCheckpoints: { type: 'integer', minimum: 1, maximum: 1000 },
     },
   },
   [Methods.describeSpace]: {

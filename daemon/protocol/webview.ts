@@ -40,6 +40,8 @@ export interface MonitorState {
   waiting: string | null;
   /** The last error the extension hit serving this panel (a failed attach …), for a banner. */
   error: string | null;
+  /** A section the user asked to see (MANTA: Show Pareto Front): the page scrolls to it once per new `seq`. */
+  reveal?: { view: 'pareto'; seq: number };
 }
 
 /** The supernet as the visualizer draws it: its units and their block slots, and the elastic choices. */

@@ -3,11 +3,13 @@
 // runs resumable. Nothing a client sends can take it down: framing errors close that connection, bad requests get
 // JSON-RPC errors.
 import type * as net from 'node:net';
+import * as path from 'node:path';
 import {
   createMessageConnection,
   ResponseError,
   type CancellationToken,
   type Logger,
+  type Message,
   type NotificationType,
 } from 'vscode-jsonrpc/node';
 import { MantaErrorCodes, type MantaErrorData } from '../protocol/errors';
@@ -20,7 +22,11 @@ import type { HostProbe } from './jobs/tasks';
 import { checkParams, invalidParams } from './params';
 import { RunManager } from './runs';
 import { Session } from './session';
+import { acquireInstanceLock, type InstanceLock, type LockHolder } from './instance-lock';
+import { limitReason, limits } from './limits';
+import { ensurePrivateDir, ensureStateDir } from './paths';
 import { listenOnSocket, type SocketListener } from './socket-server';
+import { TaskQueue } from './task-queue';
 import { resolveWorkerEntry, type WorkerEntry, type WorkerTask } from './worker-ipc';
 import { runWorkerTask } from './worker-task';
 
@@ -50,6 +56,9 @@ export class Daemon implements DaemonServices {
   readonly startedAt = Date.now();
   private readonly sessions = new Set<Session>();
   private socket: SocketListener | undefined;
+  private readonly locks: InstanceLock[] = [];
+  /** The one queue of worker-forking requests (limits.taskConcurrency at once). */
+  private readonly tasks = new TaskQueue();
   private probe: Promise<HostProbe> | undefined;
   private stopping: Promise<void> | undefined;
   private resolveClosed!: () => void;
@@ -73,18 +82,49 @@ export class Daemon implements DaemonServices {
 
   static async start(opts: DaemonOptions): Promise<Daemon> {
     const daemon = new Daemon(opts);
-    await daemon.runs.load();
+    try {
+      await daemon.lock();
+      await daemon.runs.load();
+    } catch (e) {
+      await daemon.unlock();
+      throw e;
+    }
     if (opts.socketPath) {
-      daemon.socket = await listenOnSocket(opts.socketPath, (s) => daemon.serveSocket(s), {
-        pid: process.pid,
-        version: opts.version,
-        protocolVersion: PROTOCOL_VERSION,
-        startedAt: daemon.startedAt,
-      }, (e) => opts.log(`socket: ${e.message}`));
+      try {
+        daemon.socket = await listenOnSocket(opts.socketPath, (s) => daemon.serveSocket(s), {
+          pid: process.pid,
+          version: opts.version,
+          protocolVersion: PROTOCOL_VERSION,
+          startedAt: daemon.startedAt,
+        }, (e) => opts.log(`socket: ${e.message}`));
+      } catch (e) {
+        await daemon.runs.shutdown().catch(() => undefined);
+        await daemon.unlock();
+        throw e;
+      }
     }
     if (opts.stdio) daemon.serve(opts.stdio.input, opts.stdio.output, 'stdio', () => undefined);
     opts.log(`manta daemon ${opts.version} (protocol ${PROTOCOL_VERSION}) pid ${process.pid}${opts.socketPath ? ` on ${opts.socketPath}` : ''}${opts.stdio ? ' and stdio' : ''}`);
     return daemon;
+  }
+
+  /**
+   * One daemon per state folder and per socket: takes both locks (instance-lock.ts) before anything of the state is
+   * read, or throws naming the daemon that holds them.
+   */
+  private async lock(): Promise<void> {
+    const holder: LockHolder = { pid: process.pid, version: this.opts.version, stateDir: this.opts.stateDir, startedAt: this.startedAt, ...(this.opts.socketPath ? { socketPath: this.opts.socketPath } : {}) };
+    await ensureStateDir(this.opts.stateDir);
+    this.locks.push(await acquireInstanceLock(this.opts.stateDir, 'state', holder, `the state folder ${this.opts.stateDir}`));
+    if (this.opts.socketPath) {
+      const dir = path.dirname(this.opts.socketPath);
+      await ensurePrivateDir(dir);
+      this.locks.push(await acquireInstanceLock(dir, `socket:${path.basename(this.opts.socketPath)}`, holder, `the socket ${this.opts.socketPath}`));
+    }
+  }
+
+  private async unlock(): Promise<void> {
+    for (const l of this.locks.splice(0).reverse()) await l.release().catch(() => undefined);
   }
 
   get version(): string {
@@ -114,7 +154,7 @@ export class Daemon implements DaemonServices {
 
   runTask(task: WorkerTask, token?: CancellationToken): Promise<unknown> {
     if (this.stopping) return Promise.reject(new ResponseError<MantaErrorData>(MantaErrorCodes.ShuttingDown, 'the daemon is shutting down'));
-    return runWorkerTask(this.entry(), task, (line) => this.opts.log(`[${task.name}] ${line}`), token);
+    return this.tasks.run(`manta task ${task.name}`, () => runWorkerTask(this.entry(), task, (line) => this.opts.log(`[${task.name}] ${line}`), token), token);
   }
 
   /** Stops the workers (their runs stay resumable), closes every connection and the socket. */
@@ -126,6 +166,7 @@ export class Daemon implements DaemonServices {
         for (const s of this.sessions) s.close();
         this.sessions.clear();
         await this.socket?.close();
+        await this.unlock();
         this.opts.log('manta daemon stopped');
         this.resolveClosed();
       })();
@@ -145,17 +186,31 @@ export class Daemon implements DaemonServices {
 
   private serveSocket(socket: net.Socket): void {
     socket.on('error', () => undefined); // a peer that vanishes mid-write; close handling does the rest
+    let open = 0;
+    for (const s of this.sessions) if (s.transport === 'socket') open++;
+    if (open >= limits.maxConnections) {
+      const message = `too many connections: the daemon serves at most ${limits.maxConnections} at once (limit maxConnections); close another connection and retry`;
+      this.opts.log(`refused a connection: ${message}`);
+      socket.end(frame(limitError(message, 'maxConnections')));
+      setTimeout(() => socket.destroy(), 1000).unref();
+      return;
+    }
     this.serve(socket, socket, 'socket', () => socket.destroy());
   }
 
   private serve(input: NodeJS.ReadableStream, output: NodeJS.WritableStream, transport: 'stdio' | 'socket', destroy: () => void): void {
     const writer = new FramedMessageWriter(output);
     let session: Session | undefined;
-    const reader = new GuardedMessageReader(input, (e) => {
-      void writer.writeRaw(JSON.stringify({ jsonrpc: '2.0', id: e.id, error: { code: e.code, message: e.message } })).then(() => {
-        if (e.fatal) session?.close();
-      });
-    });
+    const reader = new GuardedMessageReader(
+      input,
+      (e) => {
+        void writer.writeRaw(JSON.stringify({ jsonrpc: '2.0', id: e.id, error: { code: e.code, message: e.message } })).then(() => {
+          if (e.fatal) session?.close();
+        });
+      },
+      { maxHeaderBytes: 8 * 1024, maxBodyBytes: limits.maxFrameBytes },
+      (message, bytes) => flow.read(message, bytes),
+    );
     const logger: Logger = {
       error: (m) => process.env.MANTA_DEBUG && this.opts.log(`jsonrpc: ${m}`),
       warn: () => undefined,
@@ -165,8 +220,35 @@ export class Daemon implements DaemonServices {
     const connection = createMessageConnection(reader, writer, logger);
     session = new Session(transport, writer, connection, destroy);
     const s = session;
+    const flow = new FlowControl(input, output, s);
     this.sessions.add(s);
-    connection.onRequest((method: string, params: unknown, token: CancellationToken) => this.dispatch(s, method, params, token));
+    if (transport === 'socket') {
+      // A connection that never says hello is closed after limits.helloTimeoutMs.
+      const timer = setTimeout(() => {
+        if (s.handshaken || s.closed) return;
+        const message = `no manta/hello within ${limits.helloTimeoutMs} ms of connecting (limit helloTimeoutMs); closing the connection`;
+        void writer.writeRaw(JSON.stringify({ jsonrpc: '2.0', id: null, error: limitError(message, 'helloTimeoutMs') })).then(() => this.drop(s));
+      }, limits.helloTimeoutMs);
+      timer.unref();
+      connection.onClose(() => clearTimeout(timer));
+    }
+    connection.onRequest(async (method: string, params: unknown, token: CancellationToken) => {
+      if (flow.inFlight >= limits.maxInFlightRequests) {
+        flow.answered(params);
+        throw new ResponseError<MantaErrorData>(
+          MantaErrorCodes.UserError,
+          `${method} refused: this connection already has ${flow.inFlight} requests without an answer (limit maxInFlightRequests = ${limits.maxInFlightRequests}); wait for answers before sending more`,
+          { reason: limitReason('maxInFlightRequests') },
+        );
+      }
+      flow.inFlight++;
+      try {
+        return await this.dispatch(s, method, params, token);
+      } finally {
+        flow.inFlight--;
+        flow.answered(params);
+      }
+    });
     connection.onClose(() => this.drop(s));
     connection.onError(() => undefined); // read errors are answered by the reader; write errors end in close
     connection.listen();
@@ -197,6 +279,87 @@ export class Daemon implements DaemonServices {
       if (isUserError(e)) throw new ResponseError<MantaErrorData>(MantaErrorCodes.UserError, e.message, { reason: e.reason });
       this.opts.log(`internal error in ${method}: ${(e as Error)?.stack ?? String(e)}`);
       throw new ResponseError<MantaErrorData>(MantaErrorCodes.InternalError, `${method} failed: ${(e as Error)?.message ?? String(e)}`);
+    }
+  }
+}
+
+/** A JSON-RPC error object for a limit that was hit (UserError, `data.reason` = `limit.<name>`). */
+function limitError(message: string, name: Parameters<typeof limitReason>[0]): { code: number; message: string; data: MantaErrorData } {
+  return { code: MantaErrorCodes.UserError, message, data: { reason: limitReason(name) } };
+}
+
+/** One framed message with `id: null` carrying `error`. */
+function frame(error: object): string {
+  const body = JSON.stringify({ jsonrpc: '2.0', id: null, error });
+  return `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+}
+
+/**
+ * Backpressure for one connection. The daemon stops reading a connection's requests while
+ * - the replies it has not read exceed limits.maxReplyBacklogBytes (a client that never reads), or
+ * - more than 2 × limits.maxInFlightRequests requests it sent are read but not answered yet (a pipelined burst:
+ *   those beyond maxInFlightRequests are answered with an error naming it), or
+ * - the requests read but not answered hold more than limits.maxFrameBytes,
+ * and reads again once that is no longer so. What a client can make the daemon hold is thus bounded: the reply
+ * backlog, the requests read (by count and bytes), one read chunk and the kernel's socket buffers.
+ */
+class FlowControl {
+  /** Requests whose handler runs now. */
+  inFlight = 0;
+  /** Requests read and not answered yet, and their bytes. */
+  private unanswered = 0;
+  private unansweredBytes = 0;
+  private readonly sizes = new WeakMap<object, number>();
+  private paused = false;
+
+  constructor(
+    private readonly input: NodeJS.ReadableStream,
+    private readonly output: NodeJS.WritableStream,
+    private readonly session: Session,
+  ) {
+    output.on('drain', () => this.check());
+  }
+
+  private get backlog(): number {
+    return (this.output as { writableLength?: number }).writableLength ?? 0;
+  }
+
+  /** A message was read (requests are counted until answered). */
+  read(message: Message, bytes: number): void {
+    const m = message as { id?: unknown; method?: unknown; params?: unknown };
+    if (typeof m.method === 'string' && m.id !== undefined && m.id !== null) {
+      this.unanswered++;
+      if (typeof m.params === 'object' && m.params !== null) {
+        this.sizes.set(m.params, bytes);
+        this.unansweredBytes += bytes;
+      }
+    }
+    this.check();
+  }
+
+  /** A request (identified by its params object, as the handler sees it) was answered. */
+  answered(params: unknown): void {
+    this.unanswered = Math.max(0, this.unanswered - 1);
+    if (typeof params === 'object' && params !== null) {
+      const bytes = this.sizes.get(params);
+      if (bytes !== undefined) {
+        this.sizes.delete(params);
+        this.unansweredBytes = Math.max(0, this.unansweredBytes - bytes);
+      }
+    }
+    this.check();
+  }
+
+  /** Pauses or resumes reading. */
+  check(): void {
+    const over =
+      this.backlog > limits.maxReplyBacklogBytes || this.unanswered >= 2 * Math.max(1, limits.maxInFlightRequests) || this.unansweredBytes > limits.maxFrameBytes;
+    if (over && !this.paused && !this.session.closed) {
+      this.paused = true;
+      this.input.pause();
+    } else if (!over && this.paused) {
+      this.paused = false;
+      this.input.resume();
     }
   }
 }

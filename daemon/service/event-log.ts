@@ -1,9 +1,13 @@
 // A run's append-only event log (events.jsonl): one JSON object per line, `{"seq":N,"kind":…,"time":…,"data":…}`,
 // seq increasing by one per event. Appends are buffered and written in batches by a timer (never on the caller's
-// path); recent lines stay in memory for live clients; older ones are read back from disk through a sparse index.
-// Opening repairs what a killed writer leaves: a truncated or corrupt last line is cut off with a warning.
-import { promises as fs } from 'node:fs';
+// path); a line is served to readers only once it is written to the file (so whatever a client saw survives the
+// daemon's crash); recent lines stay in memory for live clients; older ones are read back from disk through a sparse
+// index, and every line read from disk is parsed before it is served (a damaged one is skipped with a warning).
+// Opening repairs what a killed writer leaves: a torn last line (no newline) is cut off with a warning, nothing else;
+// a finished run's log is opened read-only and never changed; a symbolic link is refused. CRLF line ends are read.
+import { constants as fsConstants, promises as fs } from 'node:fs';
 import type { TelemetryEvent, TelemetryEvents, TelemetryKind } from '../protocol/events';
+import { testPause, testPausesArmed } from '../train/test-pause';
 
 export type Warn = (message: string) => void;
 
@@ -113,7 +117,7 @@ function eventFilter<K extends TelemetryKind>(opts: ReadEventsOptions<K>): (line
 export async function* readEvents<K extends TelemetryKind = TelemetryKind>(file: string, opts: ReadEventsOptions<K> = {}): AsyncGenerator<StoredEvent<K>> {
   let handle: fs.FileHandle;
   try {
-    handle = await fs.open(file, 'r');
+    handle = await openLogFile(file, true);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw e;
@@ -138,8 +142,11 @@ async function* scanEvents<K extends TelemetryKind>(handle: fs.FileHandle, size:
   }
 }
 
-/** The complete lines in [start, end) of a file, one block's worth at a time, each with its byte offset. */
-async function* blockLines(handle: fs.FileHandle, start: number, end: number): AsyncGenerator<{ line: string; offset: number }[]> {
+/**
+ * The complete lines in [start, end) of a file, one block's worth at a time, each with its byte offset and the offset
+ * of the line after it. A CR before the newline (a log converted to CRLF line ends) is not part of the line.
+ */
+async function* blockLines(handle: fs.FileHandle, start: number, end: number): AsyncGenerator<{ line: string; offset: number; next: number }[]> {
   let pos = start;
   let carry = Buffer.alloc(0);
   let carryStart = start;
@@ -150,12 +157,13 @@ async function* blockLines(handle: fs.FileHandle, start: number, end: number): A
     if (bytesRead <= 0) break;
     pos += bytesRead;
     const chunk = carry.length > 0 ? Buffer.concat([carry, block.subarray(0, bytesRead)]) : block.subarray(0, bytesRead);
-    const lines: { line: string; offset: number }[] = [];
+    const lines: { line: string; offset: number; next: number }[] = [];
     let lineStart = 0;
     for (;;) {
       const nl = chunk.indexOf(10, lineStart);
       if (nl < 0) break;
-      lines.push({ line: chunk.toString('utf8', lineStart, nl), offset: carryStart + lineStart });
+      const lineEnd = nl > lineStart && chunk[nl - 1] === 13 ? nl - 1 : nl;
+      lines.push({ line: chunk.toString('utf8', lineStart, lineEnd), offset: carryStart + lineStart, next: carryStart + nl + 1 });
       lineStart = nl + 1;
     }
     carry = Buffer.from(chunk.subarray(lineStart));
@@ -169,6 +177,8 @@ export class EventLog {
   private size: number;
   private next: number;
   private flushed: number;
+  /** Readers are served lines below this seq: those written to the file (or, once the disk failed, all). */
+  private readable: number;
   /** The seq of the first line not yet handed to a write. */
   private queued: number;
   /** Recent lines (all unflushed ones among them) for live readers: ring[i] has seq ringStart + i. */
@@ -199,15 +209,20 @@ export class EventLog {
     this.size = size;
     this.next = nextSeq;
     this.flushed = nextSeq;
+    this.readable = nextSeq;
     this.queued = nextSeq;
     this.ringStart = nextSeq;
   }
 
-  /** Opens (creating if needed) and repairs the log: a truncated or unparsable tail is cut off with a warning. */
-  static async open(file: string, warn: Warn): Promise<EventLog> {
-    const handle = await fs.open(file, await exists(file) ? 'r+' : 'w+', 0o600);
+  /**
+   * Opens (creating if needed) and repairs the log: a torn last line (no newline: its writer was killed) is cut off
+   * with a warning, nothing more. `readOnly` (a finished run's log): opened read-only and never changed, a torn last
+   * line only ignored. A symbolic link or anything but a regular file is refused (and left alone).
+   */
+  static async open(file: string, warn: Warn, opts: { readOnly?: boolean } = {}): Promise<EventLog> {
+    const handle = await openLogFile(file, opts.readOnly === true);
     try {
-      const { size, lastSeq } = await repairTail(handle, file, warn);
+      const { size, lastSeq } = await repairTail(handle, file, warn, opts.readOnly === true);
       return new EventLog(file, handle, size, lastSeq + 1, warn);
     } catch (e) {
       await handle.close();
@@ -220,7 +235,7 @@ export class EventLog {
     return this.next;
   }
 
-  /** Calls `listener` after every append (to wake live readers). */
+  /** Calls `listener` whenever appended lines become readable (written to the file), to wake live readers. */
   onAppend(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -231,7 +246,6 @@ export class EventLog {
     this.unencoded.push({ kind, time, data });
     const seq = this.next++;
     this.scheduleFlush();
-    this.notify();
     return seq;
   }
 
@@ -246,21 +260,21 @@ export class EventLog {
       this.pendingBytes += line.length + 1;
     }
     this.scheduleFlush();
-    this.notify();
     return first;
   }
 
   /**
-   * Up to `limits` lines from `fromSeq` on: from memory when recent, else from disk (hint: where the previous read
-   * ended). Undefined when there is nothing at or after fromSeq yet.
+   * Up to `limits` lines from `fromSeq` on, only lines already written to the file: from memory when recent, else
+   * from disk (hint: where the previous read ended), where every line is parsed first and a damaged one skipped with
+   * a warning. Undefined when there is nothing readable at or after fromSeq yet.
    */
   async read(fromSeq: number, limits: ReadLimits, hint?: ReadHint): Promise<LineBatch | undefined> {
-    if (fromSeq >= this.next) return undefined;
-    this.encodePending();
+    if (fromSeq >= this.readable) return undefined;
     if (fromSeq >= this.ringStart) {
       const lines: string[] = [];
       let bytes = 0;
-      for (let i = fromSeq - this.ringStart; i < this.ring.length && lines.length < limits.maxLines && bytes < limits.maxBytes; i++) {
+      const end = Math.min(this.ring.length, this.readable - this.ringStart);
+      for (let i = fromSeq - this.ringStart; i < end && lines.length < limits.maxLines && bytes < limits.maxBytes; i++) {
         lines.push(this.ring[i]);
         bytes += this.ring[i].length;
       }
@@ -289,7 +303,9 @@ export class EventLog {
   /** Flushes and forces the file to disk (at run boundaries: finish, pause, stop). */
   async sync(): Promise<void> {
     await this.flush();
-    if (!this.closed) await this.handle.datasync();
+    if (!this.closed && !this.failure) await this.handle.datasync().catch((e: Error) => {
+      if (!this.closed) throw e;
+    });
   }
 
   /**
@@ -302,7 +318,7 @@ export class EventLog {
     const offset = await this.locate(lastSeq + 1);
     await this.handle.truncate(offset);
     this.size = offset;
-    this.next = this.flushed = this.queued = this.ringStart = lastSeq + 1;
+    this.next = this.flushed = this.readable = this.queued = this.ringStart = lastSeq + 1;
     this.ring = [];
     const keep = this.idxOff.findIndex((o) => o >= offset);
     if (keep >= 0) {
@@ -371,7 +387,9 @@ export class EventLog {
   }
 
   private async writeLines(lines: string[], firstSeq: number): Promise<void> {
-    if (this.closed || this.failure) return;
+    if (this.closed) return;
+    if (this.failure) return this.servedFromMemory(firstSeq + lines.length);
+    if (testPausesArmed && lines.some((l) => l.includes(',"kind":"checkpoint",'))) await testPause('log.before-checkpoint-write', this.file);
     const buf = Buffer.from(lines.join('\n') + '\n', 'utf8');
     let offset = this.size;
     for (let i = 0; i < lines.length; i++) {
@@ -391,16 +409,25 @@ export class EventLog {
     } catch (e) {
       this.failure = e as Error;
       this.warn(`cannot write the event log ${this.file}: ${(e as Error).message}; events are kept in memory only`);
-      return;
+      return this.servedFromMemory(firstSeq + lines.length);
     }
     this.size += buf.length;
+    if (testPausesArmed && lines.some((l) => l.includes(',"kind":"checkpoint",'))) await testPause('log.after-checkpoint-write', this.file);
     this.flushed = firstSeq + lines.length;
+    this.readable = this.flushed;
+    this.notify();
     // Keep the ring to its size, but never drop a line before it is on disk.
     const drop = Math.min(this.ring.length - RING_LINES, this.flushed - this.ringStart);
     if (drop > 0) {
       this.ring.splice(0, drop);
       this.ringStart += drop;
     }
+  }
+
+  /** The disk failed: live readers are served from memory (they were told the log cannot be written). */
+  private servedFromMemory(upTo: number): void {
+    this.readable = Math.max(this.readable, upTo);
+    this.notify();
   }
 
   /**
@@ -411,23 +438,19 @@ export class EventLog {
     if (this.scanned) return Promise.resolve();
     if (!this.scanning) {
       const scan = this.writing.then(async () => {
+        // Damaged lines are not indexed; a read that meets one reports it (readDisk).
         const seqs: number[] = [];
         const offs: number[] = [];
-        let bad = 0;
         let expected = -1;
         await this.scanFile(0, this.size, (line, offset) => {
           const seq = lineSeq(line);
-          if (seq < 0) {
-            if (bad++ < 3) this.warn(`skipping a corrupt line at byte ${offset} of ${this.file}`);
-            return;
-          }
+          if (seq < 0) return;
           if (seq % INDEX_EVERY === 0 || seq !== expected) {
             seqs.push(seq);
             offs.push(offset);
           }
           expected = seq + 1;
         });
-        if (bad > 3) this.warn(`skipped ${bad} corrupt lines in ${this.file}`);
         this.idxSeq = seqs;
         this.idxOff = offs;
         this.scanned = true;
@@ -479,15 +502,39 @@ export class EventLog {
     let firstSeq = -1;
     let nextSeq = fromSeq;
     let nextOffset = offset;
-    await this.scanFile(offset, end, (line, at) => {
+    // Damaged lines met on the way: those of unknown seq count once a good line at or after fromSeq follows them.
+    const damaged: number[] = [];
+    let unplaced: number[] = [];
+    await this.scanFile(offset, end, (line, at, next) => {
       const seq = lineSeq(line);
-      if (seq < fromSeq) return;
+      if (seq >= 0 && seq < fromSeq) {
+        unplaced = [];
+        return;
+      }
+      // Every line is parsed before it is served: one that only looks like an event would break the whole frame.
+      const event = seq >= 0 ? parseLine(line) : undefined;
+      if (!event || event.seq !== seq) {
+        if (line.trim() !== '') (seq >= 0 ? damaged : unplaced).push(at);
+        if (seq >= 0) nextOffset = next;
+        return;
+      }
+      damaged.push(...unplaced);
+      unplaced = [];
       if (firstSeq < 0) firstSeq = seq;
       lines.push(line);
       bytes += line.length;
       nextSeq = seq + 1;
-      nextOffset = at + Buffer.byteLength(line, 'utf8') + 1;
+      nextOffset = next;
     }, () => lines.length >= limits.maxLines || bytes >= limits.maxBytes);
+    if (!(lines.length >= limits.maxLines || bytes >= limits.maxBytes) && unplaced.length > 0) {
+      damaged.push(...unplaced); // damaged lines at the end of what is on disk
+      nextOffset = end;
+    }
+    if (damaged.length > 0) {
+      damaged.sort((a, b) => a - b);
+      const where = damaged.slice(0, 5).join(', ') + (damaged.length > 5 ? ', …' : '');
+      this.warn(`${this.file}: skipping ${damaged.length} corrupt line${damaged.length > 1 ? 's' : ''} (not a valid event) at byte ${where}; the other events are served`);
+    }
     if (lines.length === 0) {
       // Only corrupt lines (or none) before the memory ring: continue from there.
       if (fromSeq < this.ringStart) return this.read(this.ringStart, limits);
@@ -496,69 +543,120 @@ export class EventLog {
     return { lines, firstSeq, nextSeq, hint: { seq: nextSeq, offset: nextOffset } };
   }
 
-  /** Calls `onLine(line, offset)` for each complete line in [start, end); `stop` ends the scan early. */
+  /** Calls `onLine(line, offset, next)` for each complete line in [start, end); `stop` ends the scan early. */
   private async scanFile(
     start: number,
     end: number,
-    onLine: (line: string, offset: number) => void,
+    onLine: (line: string, offset: number, next: number) => void,
     stop: () => boolean = () => false,
   ): Promise<void> {
     if (stop()) return;
     for await (const lines of blockLines(this.handle, start, end)) {
-      for (const { line, offset } of lines) {
-        onLine(line, offset);
+      for (const { line, offset, next } of lines) {
+        onLine(line, offset, next);
         if (stop()) return;
       }
     }
   }
 }
 
-async function exists(file: string): Promise<boolean> {
+/**
+ * Opens a log file without following a symbolic link (O_NOFOLLOW: a link planted as events.jsonl is refused, and its
+ * target never read or cut) and only when it is a regular file. Read-only, or read-write creating it (mode 0600).
+ */
+async function openLogFile(file: string, readOnly: boolean): Promise<fs.FileHandle> {
+  const noFollow = fsConstants.O_NOFOLLOW ?? 0;
+  let handle: fs.FileHandle;
   try {
-    await fs.access(file);
-    return true;
-  } catch {
-    return false;
+    handle = await fs.open(file, readOnly ? fsConstants.O_RDONLY | noFollow : fsConstants.O_RDWR | fsConstants.O_CREAT | noFollow, 0o600);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP' || code === 'EMLINK') {
+      throw new Error(`${file} is a symbolic link; MANTA does not follow links in a run folder and leaves it and its target alone (replace it with the log file itself)`);
+    }
+    throw e;
+  }
+  const stat = await handle.stat().catch(async (e: Error) => {
+    await handle.close();
+    throw e;
+  });
+  if (!stat.isFile()) {
+    await handle.close();
+    throw new Error(`${file} is not a regular file; MANTA leaves it alone`);
+  }
+  return handle;
+}
+
+/** The complete lines before `end` (which follows a newline, or is 0), last first; CR before a newline dropped. */
+async function* linesBackward(handle: fs.FileHandle, end: number): AsyncGenerator<string> {
+  let pos = end;
+  let chunk = Buffer.alloc(0); // the bytes [pos, …) not yet yielded; they end with a newline
+  for (;;) {
+    if (chunk.length > 0) {
+      const nl = chunk.length - 1;
+      const prev = chunk.lastIndexOf(10, nl - 1);
+      if (prev >= 0 || pos === 0) {
+        const lineEnd = nl > prev + 1 && chunk[nl - 1] === 13 ? nl - 1 : nl;
+        yield chunk.toString('utf8', prev + 1, lineEnd);
+        chunk = chunk.subarray(0, prev + 1);
+        continue;
+      }
+    }
+    if (pos === 0) return;
+    const n = Math.min(64 * 1024, pos);
+    pos -= n;
+    const buf = Buffer.alloc(n);
+    await handle.read(buf, 0, n, pos);
+    chunk = Buffer.concat([buf, chunk]);
   }
 }
 
 /**
- * Finds the last complete, parsable line; cuts off whatever follows it (a line cut short by a killed writer, or a
- * corrupt one) with a warning. Returns the repaired size and the last seq (-1 for an empty log).
+ * What a killed writer leaves at the end of a log: a torn last line, i.e. bytes after the last newline. Only that
+ * line is cut off (with a warning; in a read-only log only left out of the size); complete lines are never cut, even
+ * damaged ones, which readers skip with a warning. Returns the log's size and its last seq: that of the last line
+ * that parses, plus one for each damaged line after it (so numbering continues past them; -1 for an empty log).
  */
-async function repairTail(handle: fs.FileHandle, file: string, warn: Warn): Promise<{ size: number; lastSeq: number }> {
+async function repairTail(handle: fs.FileHandle, file: string, warn: Warn, readOnly: boolean): Promise<{ size: number; lastSeq: number }> {
   const original = (await handle.stat()).size;
   let size = original;
+  if (original > 0) {
+    const last = Buffer.alloc(1);
+    await handle.read(last, 0, 1, original - 1);
+    if (last[0] !== 10) {
+      // Find the last newline, looking back in growing windows.
+      size = 0;
+      for (let window = 64 * 1024, end = original; end > 0; window *= 2) {
+        const start = Math.max(0, end - window);
+        const buf = Buffer.alloc(end - start);
+        await handle.read(buf, 0, buf.length, start);
+        const nl = buf.lastIndexOf(10);
+        if (nl >= 0) {
+          size = start + nl + 1;
+          break;
+        }
+        end = start;
+      }
+    }
+  }
   let lastSeq = -1;
-  let window = 64 * 1024;
-  while (size > 0) {
-    const start = Math.max(0, size - window);
-    const buf = Buffer.alloc(size - start);
-    await handle.read(buf, 0, buf.length, start);
-    if (buf[buf.length - 1] !== 10) {
-      // An unterminated last line: a write cut short.
-      const nl = buf.lastIndexOf(10);
-      if (nl >= 0) size = start + nl + 1;
-      else if (start === 0) size = 0;
-      else window *= 2;
-      continue;
-    }
-    const prev = buf.lastIndexOf(10, buf.length - 2);
-    if (prev < 0 && start > 0) {
-      window *= 2; // the line began before this window
-      continue;
-    }
-    const lineStart = prev + 1;
-    const event = parseLine(buf.toString('utf8', lineStart, buf.length - 1));
+  let after = 0;
+  for await (const line of linesBackward(handle, size)) {
+    const event = parseLine(line);
     if (event) {
-      lastSeq = event.seq;
+      lastSeq = event.seq + after;
       break;
     }
-    size = start + lineStart; // a complete but corrupt line: drop it and look at the one before
+    if (line.trim() !== '') after++;
   }
+  if (lastSeq < 0) lastSeq = after - 1;
   if (size < original) {
-    warn(`${file}: cut off ${original - size} bytes of a truncated or corrupt last line (a writer was killed); the log now ends at seq ${lastSeq}`);
-    await handle.truncate(size);
+    if (readOnly) {
+      warn(`${file}: its last ${original - size} bytes are a truncated last line (no newline); they are ignored, and the log of a finished run is never changed`);
+    } else {
+      warn(`${file}: cut off ${original - size} bytes of a truncated last line (no newline: its writer was killed mid-line); the log now ends at seq ${lastSeq}`);
+      await handle.truncate(size);
+    }
   }
   return { size, lastSeq };
 }

@@ -30,6 +30,8 @@ export class GuardedMessageReader extends AbstractMessageReader implements Messa
     private readonly readable: NodeJS.ReadableStream,
     private readonly onProtocolError: ProtocolErrorHandler,
     private readonly limits: FramingLimits = defaultFramingLimits,
+    /** Called after each message is handed on, with its size in bytes (the daemon's backpressure counts there). */
+    private readonly afterMessage: (message: Message, bytes: number) => void = () => undefined,
   ) {
     super();
   }
@@ -72,7 +74,10 @@ export class GuardedMessageReader extends AbstractMessageReader implements Messa
       const body = this.take(this.bodyLength);
       this.bodyLength = -1;
       const message = this.decode(body);
-      if (message) callback(message);
+      if (message) {
+        callback(message);
+        this.afterMessage(message, body.length);
+      }
     }
   }
 
@@ -94,7 +99,7 @@ export class GuardedMessageReader extends AbstractMessageReader implements Messa
       }
     }
     if (length === undefined) return this.fatal('message header without Content-Length');
-    if (length > this.limits.maxBodyBytes) return this.fatal(`message of ${length} bytes exceeds the limit of ${this.limits.maxBodyBytes}`);
+    if (length > this.limits.maxBodyBytes) return this.fatal(`message of ${length} bytes exceeds the limit of ${this.limits.maxBodyBytes} bytes (maxFrameBytes)`);
     return length;
   }
 

@@ -30,10 +30,12 @@ export class InstanceLocked extends UserError {
     readonly holder: Partial<LockHolder> | undefined,
     what: string,
   ) {
-    const who = holder?.pid ? `pid ${holder.pid}${holder.version ? `, MANTA ${holder.version}` : ''}` : 'a daemon that did not say its pid';
-    const where = holder?.socketPath ? `listening on ${holder.socketPath}` : 'serving stdio only';
+    const who = holder?.pid ? `pid ${holder.pid}${holder.version ? `, MANTA ${holder.version}` : ''}` : 'it did not say its pid';
+    const state = holder?.stateDir ? `; state folder ${holder.stateDir}` : '';
     super(
-      `a MANTA daemon is already running for ${what} (${who}, ${where}${holder?.stateDir ? `, state folder ${holder.stateDir}` : ''}); connect to it, or stop it with manta/shutdown first`,
+      holder?.socketPath
+        ? `a MANTA daemon is already listening on ${holder.socketPath} (${who}${state}) and holds ${what}; connect to it, or stop it with manta/shutdown first`
+        : `a MANTA daemon (${who}, serving stdio only${state}) already holds ${what}; stop it (close its client) first`,
       'daemon.already-running',
     );
   }
@@ -155,12 +157,13 @@ export function acquireInstanceLock(folder: string, purpose: string, holder: Loc
 }
 
 /**
- * A pause at a named point of the daemon's start, for tests that make races deterministic: MANTA_TEST_PAUSE_AT
- * holds `point:ms[,point:ms]` (test-only; points: `before-listen`, after the socket check and before the socket is
- * replaced and listened on).
+ * TEST-ONLY: a delay at a named point of the daemon's start, so a test can hold several daemons at the same point
+ * and make a race certain: MANTA_TEST_DELAY_AT=`point:ms[,point:ms]`. (Unlike MANTA_TEST_PAUSE_AT of
+ * daemon/train/test-pause.ts, which stops a process for good, this one resumes.) Points: `daemon.before-listen`,
+ * after the socket check and before the socket is replaced and listened on.
  */
-export async function testPause(point: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const spec = env.MANTA_TEST_PAUSE_AT;
+export async function testDelay(point: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const spec = env.MANTA_TEST_DELAY_AT;
   if (!spec) return;
   for (const item of spec.split(',')) {
     const [name, ms] = item.split(':');

@@ -26,7 +26,7 @@ export interface DaemonLimits {
 export const defaultLimits: Readonly<DaemonLimits> = Object.freeze({
   maxConnections: 64,
   maxInFlightRequests: 256,
-  maxReplyBacklogBytes: 8 * 1024 * 1024,
+  maxReplyBacklogBytes: 2 * 1024 * 1024,
   maxFrameBytes: 4 * 1024 * 1024,
   helloTimeoutMs: 10_000,
   maxConfigBytes: 1024 * 1024,

@@ -34,7 +34,7 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
     return;
   }
   throw new UserError(
-    `${dir} can be reached by other users (mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}); the daemon's socket needs a folder of its own: make it private (chmod 700 ${dir}) or use a --socket path in a new folder, e.g. ${path.join(dir, `manta-${process.getuid?.() ?? 0}`, 'daemon.sock')}`,
+    `${dir} can be reached by other users (mode ${(stat.mode & 0o7777).toString(8).padStart(4, '0')}); the daemon's socket needs a folder of its own: make it private (chmod 700 ${dir}) or use a --socket path in a new folder, e.g. ${path.join(dir, `manta-${process.getuid?.() ?? 0}`, 'daemon.sock')}`,
     'daemon.runtime-dir',
   );
 }

@@ -10,6 +10,7 @@ import type { ResolvedConfig } from '../../schemas';
 import { checkDataFiles, isConfigError, resolveConfig, type ConfigError, type ConfigInput } from '../../schemas/load-config';
 import { MantaErrorCodes, type MantaErrorData, type ParamProblem } from '../protocol/errors';
 import type { StartRunParams } from '../protocol/methods';
+import { formatBytes, limits } from './limits';
 import { invalidParams, problemsError } from './params';
 import { insideRoots, outsideWriteRootsMessage } from './roots';
 
@@ -47,6 +48,8 @@ export function checkWritePath(target: string, field: string, what: string, impl
 }
 
 async function readConfigFile(configPath: string): Promise<string> {
+  const size = (await fs.stat(configPath).catch(() => undefined))?.size ?? 0;
+  if (size > limits.maxConfigBytes) throw configTooLarge(configPath, size);
   try {
     const stat = await fs.stat(configPath);
     if (!stat.isFile()) throw Object.assign(new Error('not a file'), { code: 'ENOTFILE' });
@@ -58,6 +61,13 @@ async function readConfigFile(configPath: string): Promise<string> {
       { path: '/configPath', rule: 'exists', message: `params.configPath ${configPath} ${why}` },
     ]);
   }
+}
+
+/** A config file over limits.maxConfigBytes is refused before it is read. */
+function configTooLarge(configPath: string, size: number): ResponseError<MantaErrorData> {
+  return problemsError(MantaErrorCodes.InvalidParams, 'config file too large', [
+    { path: '/configPath', rule: 'maxConfigBytes', message: `params.configPath ${configPath} is ${formatBytes(size)} (${size} bytes), over the daemon's limit of ${formatBytes(limits.maxConfigBytes)} for a config file (maxConfigBytes)` },
+  ]);
 }
 
 /** schemas/'s refusal of a config as the daemon's JSON-RPC error: InvalidConfig, or PathNotFound for dataset files. */

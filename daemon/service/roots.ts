@@ -38,7 +38,7 @@ export function insideRoots(p: string, roots: readonly string[]): boolean {
 export function outsideWriteRootsMessage(what: string, target: string, implicit: readonly { label: string; dir: string }[], roots: readonly string[]): string {
   const places = [...implicit.map((i) => `${i.label} ${i.dir}`), roots.length > 0 ? `the allowed roots ${roots.join(', ')}` : 'no allowed roots'].join(', ');
   return (
-    `${what} ${target} is outside the folders this daemon may write to (${places}); ` +
+    `${what} ${target}${realPathOf(target) !== path.resolve(target) ? ` (through a link: ${realPathOf(target)})` : ''} is outside the folders this daemon may write to (${places}); ` +
     `choose a folder inside one of them, or allow this one: start the daemon with --allow-roots ${target}` +
     ` (in VS Code: "Allow this folder", the machine setting manta.daemon.allowedRoots)`
   );

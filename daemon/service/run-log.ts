@@ -11,8 +11,10 @@ export class RunLog {
   constructor(
     readonly file: string,
     private readonly warn: (message: string) => void,
-    /** Called once the log is open and after every append (to number the run's events and wake its clients). */
+    /** Called once the log is open and whenever appended events become readable (to wake the run's clients). */
     private readonly onAppend: (log: EventLog) => void,
+    /** Whether the run is finished: its log is then opened read-only and never changed (no repair either). */
+    private readonly finished: () => boolean = () => false,
   ) {}
 
   /** The log, opened on first use; every acquire is matched by one release. */
@@ -20,7 +22,7 @@ export class RunLog {
     this.refs++;
     if (!this.opened) {
       const opened = this.closing.then(async () => {
-        const log = await EventLog.open(this.file, this.warn);
+        const log = await EventLog.open(this.file, this.warn, { readOnly: this.finished() });
         log.onAppend(() => this.onAppend(log));
         this.onAppend(log);
         return log;

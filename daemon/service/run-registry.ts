@@ -31,6 +31,8 @@ export interface RunRecord {
   outcome?: { outcome: JobOutcome; message?: string; reason?: string };
   stopping?: 'stop' | 'pause' | 'shutdown';
   outputTail: string[];
+  /** Set when its run.json could not be read at load: listed as failed (with why), it can only be deleted. */
+  damaged?: boolean;
   /** Control operations (start, stop, pause, resume, delete) of a run run one at a time. */
   lock: Promise<unknown>;
   /** Writes of run.json, one at a time. */
@@ -38,6 +40,8 @@ export interface RunRecord {
 }
 
 export const RESUMABLE: ReadonlySet<RunStatus> = new Set(['paused', 'interrupted']);
+/** Final statuses: such a run's log is only read, never changed. */
+export const FINISHED: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'stopped']);
 
 export function runError(code: number, message: string): ResponseError<MantaErrorData> {
   return new ResponseError<MantaErrorData>(code, message);
@@ -55,23 +59,29 @@ export class RunRegistry {
 
   constructor(private readonly opts: RunRegistryOptions) {}
 
-  /** Finds the runs of earlier daemons; one whose run.json says running lost its worker: interrupted. */
+  /**
+   * Finds the runs of earlier daemons; one whose run.json says running lost its worker: interrupted. One whose
+   * run.json cannot be read is listed as failed, its message naming the file and what to do, so it can be deleted.
+   */
   async load(): Promise<void> {
     for (const { runId, runDir } of await listRegisteredRuns(this.opts.stateDir, (m) => this.opts.warn(m))) {
       let meta: RunMeta;
+      let damaged = false;
       try {
         meta = await readRunMeta(runDir);
       } catch (e) {
-        this.opts.warn(`skipping run ${runId}: ${(e as Error).message}`);
-        continue;
+        meta = await damagedMeta(runId, runDir, this.opts.stateDir, e as Error);
+        damaged = true;
+        this.opts.warn(`run ${runId}: ${meta.message}`, runId);
       }
       const run = this.record(meta, runDir);
+      if (damaged) run.damaged = true;
       if (meta.status === 'running') {
         run.status = 'interrupted';
         run.meta.message = 'its daemon stopped before it finished; resume continues from the last checkpoint';
       }
       try {
-        const log = await EventLog.open(path.join(runDir, EVENTS_FILE), (m) => this.opts.warn(m, runId));
+        const log = await EventLog.open(path.join(runDir, EVENTS_FILE), (m) => this.opts.warn(m, runId), { readOnly: FINISHED.has(run.status) });
         run.nextSeq = log.nextSeq;
         await this.refold(run, log);
         await log.close();
@@ -183,6 +193,7 @@ export class RunRegistry {
           run.nextSeq = log.nextSeq;
           for (const a of run.attachments.values()) a.kick();
         },
+        () => FINISHED.has(run.status),
       ),
       attachments: new Map(),
       outputTail: [],
@@ -191,4 +202,26 @@ export class RunRegistry {
     };
     return run;
   }
+}
+
+/** What is listed for a run whose run.json cannot be read: failed, with a message naming the file and what to do. */
+async function damagedMeta(runId: string, runDir: string, stateDir: string, error: Error): Promise<RunMeta> {
+  const file = path.join(runDir, RUN_META_FILE);
+  const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'is missing' : `cannot be read (${error.message})`;
+  const when = await fs
+    .stat(path.join(stateDir, 'runs', `${runId}.json`))
+    .then((s) => s.mtimeMs)
+    .catch(() => 0);
+  return {
+    format: 1,
+    runId,
+    name: runId,
+    createdAt: when,
+    updatedAt: when,
+    configDir: runDir,
+    status: 'failed',
+    message:
+      `its run file ${file} ${why}, so the run cannot be resumed or shown; ` +
+      `delete the run (manta/deleteRun, or Delete in the Runs view) to remove it and its folder, or restore the file and restart the daemon`,
+  };
 }

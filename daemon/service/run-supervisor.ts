@@ -1,12 +1,13 @@
 // The worker of a run: forked with its job, its events numbered (through the run's log) in arrival order, its
 // output kept for the message of an early exit, asked to stop or pause (killed after a grace period), and its exit
 // turned into the run's next status. Workers of an earlier daemon are made sure to be gone before a resume.
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { RunStatus } from '../protocol/methods';
 import type { EventLog } from './event-log';
-import { applyBodies } from './progress';
+import { applyBodies, bodyKind } from './progress';
 import type { RunRecord, RunRegistry } from './run-registry';
-import { forkWorker, type FromWorker, type WorkerEntry, type WorkerJob } from './worker-ipc';
+import { forkWorker, type FromWorker, type ToWorker, type WorkerEntry, type WorkerJob } from './worker-ipc';
 
 export interface RunSupervisorOptions {
   workerEntry: () => WorkerEntry;
@@ -55,6 +56,8 @@ export class RunSupervisor {
             log.appendBodies(bodies);
             const last = applyBodies(run.progress, bodies);
             if (last) run.lastKind = last;
+            const step = checkpointStep(bodies);
+            if (step !== undefined) void this.confirmCheckpoint(run, child, log, step);
           })
           .catch(() => undefined);
       } else if (message.type === 'done') {
@@ -97,6 +100,21 @@ export class RunSupervisor {
     const timer = setTimeout(() => child.kill('SIGKILL'), grace);
     await run.exited;
     clearTimeout(timer);
+  }
+
+  /**
+   * Tells the worker that the `checkpoint` event of `step` is recorded — written to the log and synced — so it may
+   * prune older checkpoints (checkpoint-files.ts): until then the previous recorded checkpoint stays on disk.
+   */
+  private async confirmCheckpoint(run: RunRecord, child: ChildProcess, log: EventLog, step: number): Promise<void> {
+    try {
+      await log.sync();
+    } catch (e) {
+      this.opts.warn(`run ${run.meta.runId}: cannot sync the event log: ${(e as Error).message}; older checkpoints are kept`, run.meta.runId);
+      return;
+    }
+    if (log.error) return;
+    if (child.connected) child.send({ type: 'recorded', step } satisfies ToWorker, (e) => void e);
   }
 
   private workerLine(run: RunRecord, line: string): void {
@@ -169,4 +187,18 @@ export async function ensureOldWorkerGone(run: RunRecord): Promise<void> {
     process.kill(pid, 'SIGKILL');
     for (let i = 0; i < 50 && isOurWorker(); i++) await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** The step of the last `checkpoint` event among encoded bodies, if any. */
+function checkpointStep(bodies: readonly string[]): number | undefined {
+  for (let i = bodies.length - 1; i >= 0; i--) {
+    if (bodyKind(bodies[i]) !== 'checkpoint') continue;
+    try {
+      const step = (JSON.parse('{' + bodies[i]) as { data?: { step?: unknown } }).data?.step;
+      if (typeof step === 'number') return step;
+    } catch {
+      // not an event the worker could have produced
+    }
+  }
+  return undefined;
 }

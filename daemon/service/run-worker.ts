@@ -1,7 +1,10 @@
 // The worker process of one run (or one task): forked by the daemon, it runs the job, streams its telemetry to the
 // daemon over IPC in batches and reports how it ended. It exits at once when the daemon goes away (the run is then
 // interrupted, and a resume continues from its last checkpoint). Built to dist/run-worker.js beside the CLI bundle.
+import * as path from 'node:path';
+import { CHECKPOINT_DIR } from '../pipeline/run-folder';
 import { isUserError } from '../protocol/user-error';
+import { checkpointRecorded, pruneOnlyRecordedCheckpoints } from '../train/checkpoint-files';
 import { startSystemStats } from './system-stats';
 import { EventSender } from './worker-events';
 import type { FromWorker, JobOutcome, ToWorker, WorkerJob } from './worker-ipc';
@@ -74,12 +77,21 @@ if (!process.send) {
 const controller = new AbortController();
 let started = false;
 let finished = false;
+let checkpointDir: string | undefined;
 // The daemon is gone (killed, crashed): stop now. The run's checkpoints stay; the next daemon lists it as interrupted.
 process.on('disconnect', () => process.exit(started && !finished ? 70 : 0));
 process.on('message', (message: ToWorker) => {
   if (message.type === 'start' && !started) {
     started = true;
+    // A checkpoint counts once the daemon has its event in the log: older ones are pruned only after that.
+    if (message.job.kind !== 'task') {
+      pruneOnlyRecordedCheckpoints();
+      checkpointDir = path.join(message.job.runDir, CHECKPOINT_DIR);
+    }
     void runJob(message.job, controller.signal);
+  } else if (message.type === 'recorded' && checkpointDir) {
+    const dir = checkpointDir;
+    void checkpointRecorded(dir, message.step).catch((e: Error) => process.stderr.write(`pruning old checkpoints in ${dir}: ${e.message}\n`));
   } else if (message.type === 'stop' && !controller.signal.aborted) {
     controller.abort(new StopRequest(message.reason));
   }

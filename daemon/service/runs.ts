@@ -13,6 +13,7 @@ import { readRunMeta, writeJsonAtomic } from './run-files';
 import { RESUMABLE, RunRegistry, runError, type RunRecord } from './run-registry';
 import { pickCheckpoint, resumeJob } from './run-resume';
 import { ensureOldWorkerGone, RunSupervisor } from './run-supervisor';
+import { testPause } from '../train/test-pause';
 import type { WorkerEntry } from './worker-ipc';
 
 export interface RunManagerOptions {
@@ -68,7 +69,8 @@ export class RunManager {
   /**
    * Deletes a run that is not active: refused (InvalidRunState) while it is running or paused, or while a worker of
    * it is alive. Detaches its clients, closes its log, removes its registry pointer and then its folder — the folder
-   * only when its run.json names this run, so a damaged pointer never deletes anything else.
+   * only when its run.json names this run, so a damaged pointer never deletes anything else; or, for a run listed
+   * because its run.json cannot be read, when run.json is still unreadable and the folder is named by the run id.
    */
   delete(runId: string): Promise<RunSummary> {
     const run = this.registry.get(runId);
@@ -86,7 +88,8 @@ export class RunManager {
       await run.metaWrite;
       await this.registry.remove(run);
       const meta = await readRunMeta(run.runDir).catch(() => undefined);
-      if (meta?.runId === runId) await fs.rm(run.runDir, { recursive: true, force: true });
+      const damagedOwnFolder = run.damaged === true && meta === undefined && path.basename(run.runDir) === runId;
+      if (meta?.runId === runId || damagedOwnFolder) await fs.rm(run.runDir, { recursive: true, force: true });
       else this.opts.warn(`run ${runId}: kept ${run.runDir}, whose run.json does not name this run; deleted only its registry entry`, runId);
       return summary;
     });
@@ -163,24 +166,25 @@ export class RunManager {
       const log = await run.log.acquire();
       try {
         const checkpoint = await pickCheckpoint(run.runDir, log, (m) => this.opts.warn(`run ${runId}: ${m}`, runId));
+        await testPause('resume.picked', runId);
         job.resume = checkpoint !== undefined;
         const lastSeq = checkpoint ? checkpoint.seq : -1;
         if (lastSeq + 1 < log.nextSeq) {
           await log.truncateAfter(lastSeq);
+          await testPause('resume.truncated', runId);
           run.nextSeq = log.nextSeq;
           await this.registry.refold(run, log);
           // Tell every client before anything is appended again, then move the cursors back.
           this.registry.announce(run, lastSeq);
           for (const a of run.attachments.values()) a.cutBack(lastSeq);
         }
-        if (job.kind === 'run' && checkpoint) {
-          await log.flush();
-          job.historyToSeq = lastSeq;
-        }
+        if (job.kind === 'run' && checkpoint) job.historyToSeq = lastSeq;
         log.append('log', {
           level: 'info',
           message: checkpoint ? `resuming from the checkpoint of step ${checkpoint.step}` : 'no usable checkpoint: restarting the run from the beginning',
         });
+        // The cut and what the resume continues from are on disk before the worker starts.
+        await log.flush();
         this.supervisor.launch(run, job);
       } finally {
         run.log.release();

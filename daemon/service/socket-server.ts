@@ -6,7 +6,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { UserError } from '../protocol/user-error';
 import { MAX_SOCKET_PATH } from '../protocol/transport';
-import { testPause } from './instance-lock';
+import { testDelay } from './instance-lock';
 import { ensurePrivateDir } from './paths';
 
 export class DaemonAlreadyRunning extends UserError {
@@ -79,7 +79,7 @@ export async function listenOnSocket(
     if (!existing.isSocket()) throw new UserError(`${socketPath} exists and is not a socket; remove it or use another --socket path`, 'daemon.socket-path');
     if (await answers(socketPath)) throw new DaemonAlreadyRunning(socketPath, await describeOwner(socketPath));
   }
-  await testPause('before-listen');
+  await testDelay('daemon.before-listen');
   let listenPath = path.join(dir, `.${process.pid.toString(36)}${randomBytes(2).toString('hex')}.sock`);
   if (Buffer.byteLength(listenPath) > MAX_SOCKET_PATH) listenPath = socketPath; // no room for a temp name: listen in place
   if (listenPath === socketPath && existing) await fs.rm(socketPath, { force: true }); // stale: its daemon is gone

@@ -28,7 +28,11 @@ export type WorkerTask =
   | { name: 'exportSubnet'; runDir: string; arch?: Arch; index?: number; outDir?: string }
   | { name: 'latencyTable'; config: ResolvedConfig; configDir: string; backend?: BackendName; refresh: boolean; cacheDir: string };
 
-export type ToWorker = { type: 'start'; job: WorkerJob } | { type: 'stop'; reason: 'stop' | 'pause' };
+export type ToWorker =
+  | { type: 'start'; job: WorkerJob }
+  | { type: 'stop'; reason: 'stop' | 'pause' }
+  /** The `checkpoint` event of this step is in the run's log (written and synced): older checkpoints may be pruned. */
+  | { type: 'recorded'; step: number };
 
 /** How a job ended, as the worker saw it. */
 export type JobOutcome = 'completed' | 'stopped' | 'paused' | 'failed';

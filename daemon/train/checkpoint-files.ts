@@ -1,7 +1,15 @@
 // Checkpoint files in a run's checkpoint folder: written atomically (temp file, fsync, rename, fsync of the folder),
 // the last K kept, and read back newest first, skipping any that fail to decode.
+//
+// Under a daemon a checkpoint counts only once its `checkpoint` event is in the run's event log (a resume discards
+// any other), and that log is the daemon's, in another process. So a daemon's worker calls
+// `pruneOnlyRecordedCheckpoints()`: from then on an older checkpoint is deleted only after a newer one is on disk
+// *and* recorded — the daemon confirms each recorded checkpoint (`checkpointRecorded`), and pruning keeps every
+// checkpoint newer than the newest confirmed one plus the newest K confirmed ones. Without it (the CLI, which keeps
+// its log in-process and resumes from the newest file), the newest K files are kept.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { testPause } from './test-pause';
 
 export interface CheckpointFile {
   step: number;
@@ -15,7 +23,56 @@ export function checkpointFileName(step: number): string {
   return `step-${String(step).padStart(9, '0')}.ckpt`;
 }
 
-/** Writes `bytes` as the checkpoint of `step`, then deletes all but the newest `keep` checkpoints. Returns its path. */
+/** Per checkpoint folder, once pruning waits for confirmations: the newest recorded step and the K to keep. */
+let confirmed: Map<string, { recorded: number; keep: number }> | undefined;
+/** Per checkpoint folder: the prunes, one at a time (a write waits for those before it). */
+const pruning = new Map<string, Promise<void>>();
+
+function chained(dir: string, op: () => Promise<void>): Promise<void> {
+  const key = path.resolve(dir);
+  const next = (pruning.get(key) ?? Promise.resolve()).then(op);
+  pruning.set(key, next.catch(() => undefined));
+  return next;
+}
+
+/** From now on (in this process) pruning deletes a checkpoint only once a newer one is confirmed recorded. */
+export function pruneOnlyRecordedCheckpoints(): void {
+  confirmed ??= new Map();
+}
+
+/** The checkpoint of `step` in `dir` is recorded (its event is in the run's log): older ones beyond K may go now. */
+export async function checkpointRecorded(dir: string, step: number): Promise<void> {
+  if (!confirmed) return;
+  const key = path.resolve(dir);
+  const entry = confirmed.get(key) ?? { recorded: -1, keep: 1 };
+  entry.recorded = Math.max(entry.recorded, step);
+  confirmed.set(key, entry);
+  await chained(dir, async () => {
+    await testPause('checkpoint.recorded', key);
+    await pruneCheckpoints(dir, entry.keep);
+  });
+}
+
+/**
+ * Deletes old checkpoints: all but the newest `keep` — counting, once pruning waits for confirmations, only those
+ * confirmed recorded, and never one newer than the newest confirmed.
+ */
+async function pruneCheckpoints(dir: string, keep: number): Promise<void> {
+  let files = await listCheckpointFiles(dir);
+  if (confirmed) {
+    const recorded = confirmed.get(path.resolve(dir))?.recorded ?? -1;
+    files = files.filter((f) => f.step <= recorded);
+  }
+  for (const old of files.slice(0, Math.max(0, files.length - Math.max(1, keep)))) {
+    await fs.rm(old.path, { force: true });
+    await testPause('checkpoint.pruned-one', path.resolve(dir));
+  }
+}
+
+/**
+ * Writes `bytes` as the checkpoint of `step`, then deletes older checkpoints beyond the newest `keep` (see above for
+ * when a daemon's worker deletes them). Returns its path.
+ */
 export async function writeCheckpointFile(dir: string, step: number, bytes: Uint8Array, keep: number): Promise<string> {
   await fs.mkdir(dir, { recursive: true });
   const name = checkpointFileName(step);
@@ -30,8 +87,12 @@ export async function writeCheckpointFile(dir: string, step: number, bytes: Uint
   }
   await fs.rename(temp, final);
   await syncDir(dir);
-  const files = await listCheckpointFiles(dir);
-  for (const old of files.slice(0, Math.max(0, files.length - Math.max(1, keep)))) await fs.rm(old.path, { force: true });
+  await testPause('checkpoint.renamed', path.resolve(dir));
+  if (confirmed) {
+    const key = path.resolve(dir);
+    confirmed.set(key, { recorded: confirmed.get(key)?.recorded ?? -1, keep });
+  }
+  await chained(dir, () => pruneCheckpoints(dir, keep));
   return final;
 }
 

@@ -7,8 +7,8 @@
 // A paused caller awaits a promise that never resolves (the process stays alive, its event loop too) until it is
 // killed. Without MANTA_TEST_PAUSE_AT every call returns at once and costs one boolean check. Points used today:
 // checkpoint.renamed, checkpoint.recorded, checkpoint.pruned-one (worker, daemon/train/checkpoint-files.ts);
-// log.before-checkpoint-write (daemon, event-log.ts); daemon.checkpoint-recorded (run-supervisor.ts);
-// resume.picked, resume.truncated (runs.ts).
+// log.before-checkpoint-write, log.after-checkpoint-write (daemon, service/event-log.ts: the log's writes stall);
+// resume.picked, resume.truncated (daemon, service/runs.ts). Keys: the checkpoint folder, the log file, the run id.
 import { appendFileSync } from 'node:fs';
 
 const spec = /^([\w.-]+)#(\d+)$/.exec(process.env.MANTA_TEST_PAUSE_AT ?? '');

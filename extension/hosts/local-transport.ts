@@ -31,6 +31,8 @@ export interface StdioDaemonOptions {
   nodePath: string;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /** More `manta daemon` flags, e.g. `--allow-roots a:b`. */
+  args?: string[];
   /** Each line the daemon writes to stderr (its log). */
   onStderr?: (line: string) => void;
   /** The child ended (code null: killed by a signal). */
@@ -39,7 +41,7 @@ export interface StdioDaemonOptions {
 
 /** Starts `manta daemon --stdio` as a child process; the daemon lives as long as the connection. */
 export function stdioTransport(options: StdioDaemonOptions): DaemonTransport {
-  const child = spawn(options.nodePath, [options.mantaScript, 'daemon', '--stdio'], {
+  const child = spawn(options.nodePath, [options.mantaScript, 'daemon', '--stdio', ...(options.args ?? [])], {
     cwd: options.cwd,
     env: { ...process.env, ...options.env, ELECTRON_RUN_AS_NODE: '1' },
     stdio: ['pipe', 'pipe', 'pipe'],

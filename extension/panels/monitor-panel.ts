@@ -6,6 +6,7 @@ import { MONITOR_VIEW_TYPE, type MonitorCommands, type MonitorNotifications, typ
 import type { Subscription } from '../hosts/emitter';
 import type { Host } from '../hosts/host';
 import type { RunRef } from '../views/tree-model';
+import { MONITOR_COMMAND_GUARDS } from '../../daemon/protocol/webview-guards';
 import { PanelHost } from './panel-host';
 
 /** Events per postMessage during a replay: big enough to be quick, small enough to keep the page responsive. */
@@ -13,6 +14,8 @@ const REPLAY_CHUNK = 4000;
 
 export interface MonitorServices {
   extensionUri: vscode.Uri;
+  /** Where a message from the page that was dropped as malformed is reported (the MANTA log). */
+  log?: { warn(message: string): void };
   allHosts(): readonly Host[];
   host(id: string): Host | undefined;
   showSubnet(ref: RunRef, params: MonitorCommands['monitor/showSubnet']): void;
@@ -28,8 +31,9 @@ export class MonitorPanel extends PanelHost<MonitorCommands, MonitorNotification
   private runs: RunRef[] = [];
   private readonly subscriptions = new Map<string, Subscription>();
   private error: string | null = null;
+  private reveal: MonitorState['reveal'];
 
-  static createOrShow(services: MonitorServices, ref?: RunRef, opts: { compare?: boolean } = {}): MonitorPanel {
+  static createOrShow(services: MonitorServices, ref?: RunRef, opts: { compare?: boolean; view?: 'pareto' } = {}): MonitorPanel {
     let panel = MonitorPanel.current;
     if (!panel) {
       const webviewPanel = vscode.window.createWebviewPanel(MONITOR_VIEW_TYPE, 'MANTA Training Monitor', vscode.ViewColumn.Active, {});
@@ -41,6 +45,10 @@ export class MonitorPanel extends PanelHost<MonitorCommands, MonitorNotification
       const key = (r: RunRef) => `${r.hostId}/${r.runId}`;
       const rest = opts.compare ? panel.runs.filter((r) => key(r) !== key(ref)) : [];
       void panel.setRuns([ref, ...rest]);
+    }
+    if (opts.view) {
+      panel.reveal = { view: opts.view, seq: (panel.reveal?.seq ?? 0) + 1 };
+      void panel.post('monitor/state', { state: panel.state() });
     }
     return panel;
   }
@@ -59,7 +67,7 @@ export class MonitorPanel extends PanelHost<MonitorCommands, MonitorNotification
     webviewPanel: vscode.WebviewPanel,
     private readonly services: MonitorServices,
   ) {
-    super(webviewPanel, services.extensionUri, 'monitor');
+    super(webviewPanel, services.extensionUri, 'monitor', MONITOR_COMMAND_GUARDS, services.log);
     MonitorPanel.current = this;
     this.disposables.push({
       dispose: () => {
@@ -76,6 +84,11 @@ export class MonitorPanel extends PanelHost<MonitorCommands, MonitorNotification
 
   get runRefs(): readonly RunRef[] {
     return this.runs;
+  }
+
+  /** The section last asked for (MANTA: Show Pareto Front), if any. */
+  get revealedView(): 'pareto' | undefined {
+    return this.reveal?.view;
   }
 
   state(): MonitorState {
@@ -98,6 +111,7 @@ export class MonitorPanel extends PanelHost<MonitorCommands, MonitorNotification
       })),
       waiting: waitingFor(),
       error: this.error,
+      ...(this.reveal ? { reveal: this.reveal } : {}),
     };
   }
 

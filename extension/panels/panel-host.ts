@@ -1,7 +1,10 @@
 // What both webview panels share: options limiting local resources to the built webview bundles, the HTML shell with
-// a fresh nonce, typed messages in both directions, file saving for exports, and one disposables list.
+// a fresh nonce, typed messages in both directions (each message from the page checked at run time against its
+// command's guard, daemon/protocol/webview-guards.ts; a malformed one is dropped and logged), file saving for
+// exports, and one disposables list.
 import * as vscode from 'vscode';
-import { isWebviewMessage, webviewMessage, type SaveFileParams, type WebviewMessage } from '../../daemon/protocol/webview';
+import { webviewMessage, type SaveFileParams, type WebviewMessage } from '../../daemon/protocol/webview';
+import { checkWebviewCommand, type CommandGuards } from '../../daemon/protocol/webview-guards';
 import { makeNonce, webviewPageHtml } from './html';
 
 /** The one place that decides what a MANTA webview may load. */
@@ -36,6 +39,9 @@ export abstract class PanelHost<Commands, Notifications> implements vscode.Dispo
     readonly panel: vscode.WebviewPanel,
     extensionUri: vscode.Uri,
     bundle: 'monitor' | 'visualizer',
+    guards: CommandGuards<Commands>,
+    /** Where a dropped message is reported (the MANTA log); the extension host's console when not given. */
+    log: { warn(message: string): void } = console,
   ) {
     this.onDidDispose = this.disposeEmitter.event;
     panel.webview.options = webviewOptions(extensionUri);
@@ -43,8 +49,12 @@ export abstract class PanelHost<Commands, Notifications> implements vscode.Dispo
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
       panel.webview.onDidReceiveMessage((m: unknown) => {
-        if (!isWebviewMessage(m)) return;
-        void Promise.resolve(this.onCommand(m as WebviewMessage<Commands>)).catch((e: unknown) => this.onError(e));
+        const checked = checkWebviewCommand(guards, m);
+        if (!checked.ok) {
+          log.warn(`the ${bundle} page sent a malformed message, dropped: ${checked.reason}`);
+          return;
+        }
+        void Promise.resolve(this.onCommand(checked.message)).catch((e: unknown) => this.onError(e));
       }),
     );
   }

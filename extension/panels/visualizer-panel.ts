@@ -14,10 +14,13 @@ import {
 import type { Subscription } from '../hosts/emitter';
 import type { Host } from '../hosts/host';
 import type { RunRef } from '../views/tree-model';
+import { VISUALIZER_COMMAND_GUARDS } from '../../daemon/protocol/webview-guards';
 import { PanelHost } from './panel-host';
 
 export interface VisualizerServices {
   extensionUri: vscode.Uri;
+  /** Where a message from the page that was dropped as malformed is reported (the MANTA log). */
+  log?: { warn(message: string): void };
   host(id: string): Host | undefined;
   /** The supernet of a config file (a *.manta.json), asked of the language server. */
   supernetView(configUri: vscode.Uri): Promise<SupernetView | null>;
@@ -72,7 +75,7 @@ export class VisualizerPanel extends PanelHost<VisualizerCommands, VisualizerNot
     p: vscode.WebviewPanel,
     private readonly services: VisualizerServices,
   ) {
-    super(p, services.extensionUri, 'visualizer');
+    super(p, services.extensionUri, 'visualizer', VISUALIZER_COMMAND_GUARDS, services.log);
     VisualizerPanel.current = this;
     this.disposables.push({
       dispose: () => {

@@ -34,9 +34,10 @@ test('appends are numbered, written in batches and read back in order from memor
   assert.equal(await fs.readFile(file, 'utf8'), '', 'nothing written on the caller’s path');
   for (let b = 0; b < 50; b++) log.appendBodies(Array.from({ length: 1000 }, (_, i) => stepBody(b * 1000 + i)));
   assert.equal(log.nextSeq, 50001);
-  // Readable at once (from memory), before any flush.
-  assert.deepEqual((await log.read(50000, limits))?.lines.map((l) => JSON.parse(l).seq), [50000]);
+  // Served only once written to the file (a client never sees an event a crash could lose), then from memory.
+  assert.equal(await log.read(50000, limits), undefined);
   await log.flush();
+  assert.deepEqual((await log.read(50000, limits))?.lines.map((l) => JSON.parse(l).seq), [50000]);
   const onDisk = (await fs.readFile(file, 'utf8')).split('\n').filter(Boolean);
   assert.equal(onDisk.length, 50001);
   assert.deepEqual(JSON.parse(onDisk[0]), { seq: 0, kind: 'log', time: JSON.parse(onDisk[0]).time, data: { level: 'info', message: 'first' } });
@@ -52,20 +53,23 @@ test('appends are numbered, written in batches and read back in order from memor
   await again.close();
 });
 
-test('a truncated or corrupt tail is cut off with a warning; a corrupt middle line is skipped', async () => {
+test('only a torn last line is cut off, with a warning; a corrupt complete line stays and is skipped when read', async () => {
   const file = path.join(tempDir(), 'events.jsonl');
   const log = await EventLog.open(file, () => undefined);
   log.appendBodies(Array.from({ length: 10 }, (_, i) => stepBody(i)));
   await log.close();
-  const good = await fs.readFile(file);
-  // A complete but corrupt line, then half a line.
-  await fs.appendFile(file, '{"seq":10,"kind":"step","time":1,"data":{"oops"}\n{"seq":11,"kind":"st');
+  const corrupt = '{"seq":10,"kind":"step","time":1,"data":{"oops"}\n';
+  const good = Buffer.concat([await fs.readFile(file), Buffer.from(corrupt)]);
+  // A complete but corrupt line (kept), then half a line (cut).
+  await fs.appendFile(file, corrupt + '{"seq":11,"kind":"st');
   const warnings: string[] = [];
   const repaired = await EventLog.open(file, (m) => warnings.push(m));
-  assert.equal(repaired.nextSeq, 10);
+  assert.equal(repaired.nextSeq, 11, 'numbering continues after the damaged line');
   assert.equal(warnings.length, 1);
-  assert.match(warnings[0], /cut off \d+ bytes .* now ends at seq 9/);
+  assert.match(warnings[0], /cut off 20 bytes of a truncated last line .* now ends at seq 10/);
   assert.deepEqual(await fs.readFile(file), good);
+  assert.deepEqual(await readAll(repaired), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.match(warnings[1], /skipping 1 corrupt line .* at byte \d+/);
   repaired.append('log', { level: 'info', message: 'after repair' });
   await repaired.close();
 
@@ -75,8 +79,8 @@ test('a truncated or corrupt tail is cut off with a warning; a corrupt middle li
   await fs.writeFile(file, text.join('\n'));
   const damaged: string[] = [];
   const reread = await EventLog.open(file, (m) => damaged.push(m));
-  assert.deepEqual(await readAll(reread), [0, 1, 2, 3, 5, 6, 7, 8, 9, 10]);
-  assert.match(damaged.join('\n'), /skipping a corrupt line/);
+  assert.deepEqual(await readAll(reread), [0, 1, 2, 3, 5, 6, 7, 8, 9, 11]);
+  assert.match(damaged.join('\n'), /skipping 2 corrupt lines/);
   await reread.close();
 });
 

@@ -37,6 +37,8 @@ export interface DaemonSetup {
   dir: string;
   stdio?: boolean;
   args?: string[];
+  /** Extra environment of the daemon (and its workers), e.g. a test-only MANTA_TEST_PAUSE_AT. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function startDaemon(setup: DaemonSetup): Promise<TestDaemon> {
@@ -56,7 +58,7 @@ export async function startDaemon(setup: DaemonSetup): Promise<TestDaemon> {
     ...(setup.stdio ? ['--stdio'] : []),
     ...(setup.args ?? []),
   ];
-  const proc = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, MANTA_BACKEND: '' } });
+  const proc = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, MANTA_BACKEND: '', ...setup.env } });
   let err = '';
   proc.stderr!.setEncoding('utf8');
   proc.stderr!.on('data', (t: string) => (err += t));

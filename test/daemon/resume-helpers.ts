@@ -63,15 +63,19 @@ export async function reachStep(seen: Collector, runId: string, step: number): P
 }
 
 
-/** Resolves once process `pid` is gone. */
+/** Resolves once process `pid` is gone (exited: a zombie waiting for its reaper counts as gone). */
 export async function processGone(pid: number, what: string): Promise<void> {
   await waitFor(
     () => {
       try {
         process.kill(pid, 0);
-        return false;
       } catch {
         return true;
+      }
+      try {
+        return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').startsWith('Z');
+      } catch {
+        return false;
       }
     },
     30000,

@@ -229,3 +229,12 @@ test('hovers document the field and show the search space and what a phase sampl
   assert.match(onEpochs.markdown, /\*\*epochs\*\*/);
   assert.match(onEpochs.markdown, /This phase samples: kernel \[3, 5, 7\] · expand \[6\] · depth \[4\]/);
 });
+
+test('the shipped examples show no error or warning in the editor', async () => {
+  const { readFileSync } = await import('node:fs');
+  const dir = join(__dirname, '../../examples');
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.manta.json'))) {
+    const found = diagnoseConfig(readFileSync(join(dir, f), 'utf8')).filter((x) => x.severity !== 'info');
+    assert.deepEqual(found.map((x) => `${x.severity} ${x.path}: ${x.message}`), [], f);
+  }
+});

@@ -285,10 +285,17 @@ watchTheme(() => {
   parallel.setPalette(palette);
 });
 
+let revealed = 0;
 function applyState(next: MonitorState): void {
   state = next;
   channel.persist({ selected: next.selected });
   schedule();
+  // MANTA: Show Pareto Front — scroll to the front once per request, after the redraw.
+  if (next.reveal && next.reveal.seq !== revealed) {
+    revealed = next.reveal.seq;
+    document.body.dataset.view = next.reveal.view;
+    requestAnimationFrame(() => requestAnimationFrame(() => pareto.root.scrollIntoView({ block: 'start' })));
+  }
 }
 channel.on('core/ready/completion', ({ state: s }) => {
   models.clear();

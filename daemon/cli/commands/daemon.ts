@@ -4,6 +4,7 @@ import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { format } from 'node:util';
 import { Daemon } from '../../service/daemon';
+import { configureLimits, defaultLimits } from '../../service/limits';
 import { cacheDirFor, socketPathFor, stateDirFor } from '../../service/paths';
 import { parseFlags } from '../flags';
 
@@ -18,7 +19,11 @@ Options:
   --allow-roots <a:b:…>   folders runs and exports may be written to, besides a config's (or run's) own folder
   --state-dir <path>      where the registry of runs lives (default: $XDG_STATE_HOME/manta)
   --cache-dir <path>      caches such as latency tables (default: $XDG_CACHE_HOME/manta)
-  --synthetic-runs        serve manta/startSyntheticRun (benchmarks and tests)`;
+  --synthetic-runs        serve manta/startSyntheticRun (benchmarks and tests)
+  --limits <n=v,…>        override resource limits (also MANTA_DAEMON_LIMITS), e.g. maxConnections=16; defaults:
+                          ${Object.entries(defaultLimits).map(([k, v]) => `${k}=${v}`).join(', ')}
+
+One daemon runs per state folder and per socket; a second one exits with code 2, naming the running one.`;
 
 /** MANTA's version: baked in by the build, else read from package.json (running from sources). */
 export function mantaVersion(): string {
@@ -48,6 +53,7 @@ export async function daemonCommand(argv: string[]): Promise<number> {
       'state-dir': 'string',
       'cache-dir': 'string',
       'synthetic-runs': 'boolean',
+      limits: 'string',
       help: 'boolean',
     },
     'manta daemon',
@@ -60,6 +66,7 @@ export async function daemonCommand(argv: string[]): Promise<number> {
     process.stderr.write('manta daemon: --no-socket needs --stdio (a daemon must be reachable somehow)\n');
     return 2;
   }
+  configureLimits(typeof flags.limits === 'string' ? flags.limits : undefined);
   const log = (line: string) => process.stderr.write(`manta daemon: ${line}\n`);
   let output: NodeJS.WritableStream | undefined;
   if (flags.stdio) {

@@ -66,6 +66,8 @@ export async function searchCommand(argv: string[]): Promise<number> {
     configDir,
     ...(earlier?.configPath ? { configPath: earlier.configPath } : resumeDir ? {} : { configPath: resolve(configPath) }),
     status: 'running',
+    // This process runs the job: `manta delete` refuses the folder while it lives.
+    workerPid: process.pid,
   };
   await writeRunMeta(runDir, meta);
 

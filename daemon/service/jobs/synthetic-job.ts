@@ -101,7 +101,7 @@ export async function runSyntheticJob(
     last = now;
     for (let i = 0; i < extra; i++) emit('log', { level: 'debug', message: `step ${step} extra ${i}` });
     if (step % every === 0 || step === params.steps) {
-      const file = await writeCheckpointFile(dir, step, encodeCheckpoint(state(w, step, params.steps)), 3);
+      const file = await writeCheckpointFile(dir, step, encodeCheckpoint(state(w, step, params.steps)), params.keepCheckpoints ?? 3);
       emit('checkpoint', { step, file: path.relative(runDir, file) });
     }
     // Let the stop message and the telemetry timer in between steps, as a real trainer's awaits do.

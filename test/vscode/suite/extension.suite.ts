@@ -102,11 +102,28 @@ export function extensionSuite(): void {
       // The Runs tree lists the run at once, and the monitor is open on it.
       await until('the run in the Runs tree', () => api.runsTree().find((n) => n.id === `local/${runId}`));
       assert.deepEqual(api.monitor()?.selected, [{ hostId: 'local', runId }]);
+      // The status bar follows the run: what it says while the run goes on.
+      const barTexts = new Set<string>();
       const done = await until('the run to complete', () => {
+        const bar = api.statusBar();
+        if (bar.runId === runId) barTexts.add(bar.text);
         const n = api.runsTree().find((x) => x.id === `local/${runId}`);
         return n && /^(completed|failed|stopped)/.test(n.description ?? '') ? n : undefined;
       }, 150_000);
       assert.match(done.description ?? '', /^completed/, `run ended: ${done.description}`);
+      assert.ok([...barTexts].some((x) => /^\$\(sync~spin\) tiny: \w+ \(phase \d+\) · step \d+\/\d+ \(\d+%\)/.test(x)), `the status bar showed the training step: ${[...barTexts].join(' | ')}`);
+      // When it ended: the status bar says done with the best front entry, and a notification says so with buttons
+      // to the report and the Pareto front.
+      const bar = await until('the status bar to say done', () => {
+        const b = api.statusBar();
+        return b.runId === runId && /^\$\(pass\) tiny: done · \d+\.\d% at [\d.]+ [kMG]MACs$/.test(b.text) ? b : undefined;
+      }, 20_000);
+      assert.ok(bar.visible);
+      const notice = await until('the run-ended notification', () => api.runEndNotices().find((n) => n.runId === runId), 20_000);
+      assert.equal(notice.status, 'completed');
+      assert.match(notice.message, /^MANTA: run tiny completed — best of its \d+-subnet Pareto front: \d+\.\d% at [\d.]+ [kMG]MACs\.$/);
+      assert.deepEqual(notice.actions, ['Open Report', 'Show Pareto Front']);
+      assert.equal(api.runEndNotices().filter((n) => n.runId === runId).length, 1, 'one notification per run');
       const run = api.hosts()[0].runs.find((r) => r.runId === runId)!;
       const events = await until('every event at the monitor', () => {
         const n = api.monitor()?.events[runId];
@@ -123,6 +140,10 @@ export function extensionSuite(): void {
         const verdict = JSON.parse(readFileSync(`${handshake}.done`, 'utf8')) as { ok: boolean; detail: string };
         assert.ok(verdict.ok, `monitor page: ${verdict.detail}`);
       }
+      // The notification's "Show Pareto Front": the monitor on the run, at its Pareto view.
+      assert.equal(await vscode.commands.executeCommand('manta.showParetoFront', { hostId: 'local', runId }), runId);
+      const shown = api.monitor();
+      assert.deepEqual([shown?.selected, shown?.view], [[{ hostId: 'local', runId }], 'pareto']);
     });
 
     test('with the daemon connected, the CodeLens shows the MACs and parameters of the smallest and largest subnets', async () => {
@@ -136,6 +157,61 @@ export function extensionSuite(): void {
       });
       assert.equal(lens.command!.title, 'Search space: 3.2 × 10^6 subnets · MACs 66.0k–183.4k · params 10.3k–35.5k');
       assert.equal(lens.command!.command, 'manta.showSupernet');
+    });
+
+    test('the shipped examples/fashion-mnist.manta.json starts from the editor unmodified: no error, no MANTA warning', async function () {
+      const dataset = '/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz';
+      if (!existsSync(dataset)) {
+        console.log(`skipped: ${dataset} is missing: apt-get install -y dataset-fashion-mnist`);
+        return this.skip();
+      }
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      await vscode.commands.executeCommand('notifications.clearAll');
+      const uri = workspaceFile('fashion-mnist.manta.json');
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+      // The language server has looked at it (its CodeLens is there) before the Problems panel is read.
+      await until('the search-space CodeLens of the example', async () => {
+        const l = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+        return l && l.some((x) => x.command?.title.startsWith('Search space')) ? l : undefined;
+      });
+      await new Promise((r) => setTimeout(r, 1000));
+      const problems = vscode.languages.getDiagnostics(uri).filter((d) => d.severity <= vscode.DiagnosticSeverity.Warning);
+      assert.deepEqual(problems.map((d) => `${d.source}: ${d.message}`), [], 'no error or warning in the Problems panel for the example');
+
+      // MANTA: Start Search as a user runs it, on the active editor.
+      const runId = await vscode.commands.executeCommand<string | undefined>('manta.startSearch');
+      assert.ok(runId, 'Start Search started a run');
+      const run = api.hosts()[0].runs.find((r) => r.runId === runId);
+      assert.equal(run?.name, 'fashion-mnist');
+      // Running, with its first training step (the data set read from where Debian installs it).
+      const bar = await until(
+        'the first training step of the Fashion-MNIST run',
+        () => {
+          const r = api.hosts()[0].runs.find((x) => x.runId === runId);
+          assert.ok(!r || r.status === 'running', `the run ended ${r?.status}: ${r?.message}`);
+          const b = api.statusBar();
+          return b.runId === runId && /step \d+\/\d+/.test(b.text) ? b : undefined;
+        },
+        150_000,
+      );
+      assert.match(bar.text, /^\$\(sync~spin\) fashion-mnist: largest \(phase 1\) · step \d+\/\d+/);
+      await vscode.commands.executeCommand('manta.stopSearch', { hostId: 'local', runId });
+      await until('the run to stop', () => (api.hosts()[0].runs.find((x) => x.runId === runId)?.status === 'stopped' ? true : undefined), 60_000);
+
+      // No error notification or dialog in the workbench (read by the driver outside, from the notification center).
+      const handshake = process.env.MANTA_VSCODE_HANDSHAKE;
+      if (handshake) {
+        await vscode.commands.executeCommand('notifications.showList');
+        writeFileSync(`${handshake}.notifications.request`, runId);
+        await until('the driver to read the notifications', () => (existsSync(`${handshake}.notifications.done`) ? true : undefined), 30_000);
+        await vscode.commands.executeCommand('notifications.hideList');
+        const shown = JSON.parse(readFileSync(`${handshake}.notifications.done`, 'utf8')) as { notifications: { message: string; severity: string }[]; dialogs: string[] };
+        assert.deepEqual(shown.notifications.filter((n) => n.severity === 'error').map((n) => n.message), [], 'no error notification');
+        assert.deepEqual(shown.dialogs, [], 'no dialog');
+        assert.ok(shown.notifications.some((n) => /run fashion-mnist stopped/.test(n.message)), `the stop was said: ${JSON.stringify(shown.notifications)}`);
+      }
+      const problemsAfter = vscode.languages.getDiagnostics(uri).filter((d) => d.severity <= vscode.DiagnosticSeverity.Warning);
+      assert.deepEqual(problemsAfter.map((d) => `${d.source}: ${d.message}`), []);
     });
 
     test('reaches a run whose files it cannot see, through the protocol only: report, supernet, export, delete', async function () {

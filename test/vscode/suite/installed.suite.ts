@@ -62,7 +62,7 @@ export function installedSuite(): void {
       const file = JSON.parse(readFileSync(join(folder.fsPath, '.vscode/settings.json'), 'utf8')) as Record<string, string>;
       assert.equal(file['manta.daemon.nodePath'], hostile.nodePath);
       const daemon = vscode.workspace.getConfiguration('manta.daemon');
-      assert.equal(daemon.inspect<string>('connect')?.workspaceValue, 'spawn', 'the workspace settings file is read');
+      assert.equal(vscode.workspace.getConfiguration('editor').inspect<number>('tabSize')?.workspaceValue, 3, 'the workspace settings file is read');
       // The machine setting is dropped from the workspace: not in its value, not in effect.
       const nodePath = daemon.inspect<string>('nodePath');
       assert.notEqual(nodePath?.workspaceValue, hostile.nodePath, `workspaceValue: ${nodePath?.workspaceValue}`);
