@@ -1,5 +1,5 @@
 // Builds every bundle in one command: `node esbuild.mjs [--watch] [--production] [--outdir DIR]` (default dist/;
-// package-vsix.mjs builds the production bundles into a staging folder of its own, so that packaging never replaces
+// extension/package-vsix.mjs builds the production bundles into a staging folder of its own, so that packaging never replaces
 // the development bundles that the tests run).
 // Node bundles (cjs): the manta CLI + daemon, the run worker, the batch worker, the extension (vscode external) and
 // the config language server. Browser bundles (iife): one per webview. tfjs-node(-gpu) and webgpu stay external: they

@@ -6,13 +6,13 @@
 //  2. vsce packages the staging folder with --no-rewrite-relative-links (links stay relative: nothing points to a
 //     repository host, nothing needs the network) into a temporary file, renamed over the output at the end.
 // A README link to a missing file, an absolute file link or a link that leaves the package fails the packaging.
-// Usage: node package-vsix.mjs [--out FILE]   (default: manta.vsix in the repository root)
+// Usage: node extension/package-vsix.mjs [--out FILE]   (default: manta.vsix in the repository root)
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = dirname(fileURLToPath(import.meta.url));
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The relative link targets of a markdown text (inline links and images, reference definitions), anchors cut. */
 export function relativeLinks(markdown) {
