@@ -100,7 +100,8 @@ export function describePoint(p: ParetoPoint): string {
   return `${(100 * pointAccuracy(p)).toFixed(1)}% at ${macs}`;
 }
 
-const DONE_ICON: Record<RunStatus, string> = {
+/** The codicon of each run status, shared by the status bar and the Runs view. */
+export const STATUS_ICON: Record<RunStatus, string> = {
   running: 'sync~spin',
   paused: 'debug-pause',
   completed: 'pass',
@@ -116,10 +117,10 @@ const DONE_ICON: Record<RunStatus, string> = {
  * run.finished event, e.g. interrupted ones).
  */
 export function runStatusText(name: string, status: RunStatus, p: LiveProgress): { text: string; tooltip: string } {
-  const spin = `$(${DONE_ICON.running})`;
+  const spin = `$(${STATUS_ICON.running})`;
   if (status !== 'running') {
     const best = p.front ? bestFrontEntry(p.front) : undefined;
-    const icon = `$(${DONE_ICON[status]})`;
+    const icon = `$(${STATUS_ICON[status]})`;
     const what = status === 'completed' ? 'done' : status;
     const text = `${icon} ${name}: ${what}${status === 'completed' && best ? ` · ${describePoint(best)}` : ''}`;
     const tooltip = `MANTA run ${name} ${status}${p.finished?.message ? `: ${p.finished.message}` : ''}${best && status === 'completed' ? `\nbest front entry: ${describePoint(best)}` : ''} — click to open the training monitor`;

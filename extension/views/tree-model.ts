@@ -2,6 +2,7 @@
 // context values that pick each item's menu. The vscode TreeDataProviders (trees.ts) only map these to TreeItems.
 import type { RunSummary } from '../../daemon/protocol';
 import type { HostSnapshot } from '../hosts/host';
+import { STATUS_ICON } from './run-progress';
 
 export interface TreeNode {
   /** Stable across refreshes (keeps expansion and selection). */
@@ -93,15 +94,6 @@ export function hostNodes(hosts: readonly HostSnapshot[]): TreeNode[] {
     };
   });
 }
-
-const STATUS_ICON: Record<RunSummary['status'], string> = {
-  running: 'sync~spin',
-  paused: 'debug-pause',
-  completed: 'pass',
-  stopped: 'debug-stop',
-  failed: 'error',
-  interrupted: 'warning',
-};
 
 /** "depth 2/4 · step 120/400 (30%)" — the one-line progress of a run. */
 export function runProgressText(run: RunSummary): string {
