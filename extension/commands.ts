@@ -13,17 +13,16 @@ import {
   ResumeRunRequest,
   StartRunRequest,
   StopRunRequest,
-  type ParetoPoint,
   type RunStatus,
   type RunSummary,
 } from '../daemon/protocol';
 import { DaemonRequestError } from './hosts/connection';
-import type { Host } from './hosts/host';
-import { downloadRunFile } from './hosts/run-files';
+import { downloadRunFile, runFront } from './hosts/run-files';
 import { CONFIG_GLOB, isConfigDocument } from './language-client';
 import { NotConnectedError, type Ctx } from './ctx';
 import { newConfigSnippet } from './scaffold';
 import type { RunRef } from './views/tree-model';
+import { pointAccuracy } from './views/run-progress';
 import { MonitorPanel } from './panels/monitor-panel';
 import { ReportPanel } from './panels/report-panel';
 import { VisualizerPanel } from './panels/visualizer-panel';
@@ -151,9 +150,7 @@ function runsFolderOf(uri: vscode.Uri): string | undefined {
 async function offerToAllow(ctx: Ctx, uri: vscode.Uri, e: DaemonRequestError): Promise<void> {
   const problem = e.data?.problems?.find((p) => p.path === '/output/runsDir');
   const folder = problem ? runsFolderOf(uri) : undefined;
-  const state = ctx.localHost.snapshot().state;
-  const ownDaemon = !(state.kind === 'connected' && !state.via.startsWith('stdio'));
-  const actions = folder ? (ownDaemon ? ['Allow this folder'] : ['Copy Command']) : [];
+  const actions = folder ? (ctx.localDaemonIsUsers ? ['Copy Command'] : ['Allow this folder']) : [];
   const pick = await vscode.window.showErrorMessage(`MANTA: Start Search: ${e.message}`, ...actions);
   if (!folder) return;
   if (pick === 'Copy Command') {
@@ -168,13 +165,13 @@ function runAction(
   statuses: readonly RunStatus[] | 'any',
   what: string,
   doing: string,
-  act: (ctx: Ctx, ref: RunRef & { run: RunSummary }) => Promise<unknown>,
+  act: (ctx: Ctx, ref: RunRef & { run: RunSummary }, ...rest: unknown[]) => Promise<unknown>,
 ): CommandFactory {
-  return (ctx) => async (arg) => {
+  return (ctx) => async (arg, ...rest) => {
     const ref = await resolveRun(ctx, arg, statuses, what);
     if (!ref) return undefined;
     try {
-      return await act(ctx, ref);
+      return await act(ctx, ref, ...rest);
     } catch (e) {
       explainRequestError(e, doing);
       return undefined;
@@ -247,12 +244,6 @@ const newConfig: CommandFactory = () => async () => {
   return target;
 };
 
-/** The run's Pareto front, from its results (manta/getRunResults): `index` is what manta/exportSubnet takes. */
-async function frontOf(host: Host, runId: string): Promise<ParetoPoint[]> {
-  const { results } = await host.request(GetRunResultsRequest, { runId });
-  return Array.isArray(results.front) ? (results.front as ParetoPoint[]) : [];
-}
-
 /** What Export Subnet may be given besides the run (other extensions, tests): the front point and the folder to
  * save into; each one missing is asked for. */
 interface ExportSubnetOptions {
@@ -262,66 +253,60 @@ interface ExportSubnetOptions {
 
 /** Asks the run's daemon to export a subnet of its front, then downloads the exported files through the protocol
  * into a folder the user picks (`<folder>/<run name>-subnet-<n>/`). */
-const exportSubnet: CommandFactory = (ctx) => async (arg, options) => {
-  const ref = await resolveRun(ctx, arg, ['completed'], 'with a Pareto front to export from');
-  if (!ref) return undefined;
+const exportSubnet = runAction(['completed'], 'with a Pareto front to export from', 'Export Subnet', async (ctx, ref, options) => {
   const opts = (typeof options === 'object' && options !== null ? options : {}) as ExportSubnetOptions;
-  try {
-    const host = await ctx.connected(ctx.host(ref.hostId));
-    let index = opts.index;
-    if (index === undefined) {
-      const front = await frontOf(host, ref.runId);
-      if (front.length === 0) {
-        void vscode.window.showInformationMessage(`MANTA: run ${ref.run.name} has no Pareto front to export.`);
-        return undefined;
-      }
-      const pick = await vscode.window.showQuickPick(
-        front.map((p, i) => ({
-          label: `#${i + 1}: accuracy ${(100 * (p.testAccuracy ?? p.validationAccuracy ?? p.predictedAccuracy)).toFixed(1)}%`,
-          description: `${(p.macs / 1e6).toFixed(2)} MMACs · ${(p.params / 1e6).toFixed(2)} M params${p.latencyMs !== undefined ? ` · ${p.latencyMs.toFixed(2)} ms` : ''}`,
-          detail: `r ${p.arch.r} · w ${p.arch.w} · d [${p.arch.d.join(', ')}]`,
-          index: i,
-        })),
-        { placeHolder: 'Which subnet to export?' },
-      );
-      if (!pick) return undefined;
-      index = pick.index;
+  const host = await ctx.connected(ctx.host(ref.hostId));
+  const request = host.request.bind(host);
+  let index = opts.index;
+  if (index === undefined) {
+    const front = await runFront(request, ref.runId);
+    if (front.length === 0) {
+      void vscode.window.showInformationMessage(`MANTA: run ${ref.run.name} has no Pareto front to export.`);
+      return undefined;
     }
-    let destination = typeof opts.destination === 'string' ? vscode.Uri.file(opts.destination) : opts.destination;
-    if (!destination) {
-      const picked = await vscode.window.showOpenDialog({
-        canSelectFiles: false,
-        canSelectFolders: true,
-        canSelectMany: false,
-        openLabel: 'Save Here',
-        title: `MANTA: where to save subnet #${index + 1} of ${ref.run.name}`,
-        defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
-      });
-      destination = picked?.[0];
-      if (!destination) return undefined;
-    }
-    const which = index;
-    const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `MANTA: exporting subnet #${which + 1} of ${ref.run.name}` },
-      () => host.request(ExportSubnetRequest, { runId: ref.runId, index: which }),
+    const pick = await vscode.window.showQuickPick(
+      front.map((p, i) => ({
+        label: `#${i + 1}: accuracy ${(100 * pointAccuracy(p)).toFixed(1)}%`,
+        description: `${(p.macs / 1e6).toFixed(2)} MMACs · ${(p.params / 1e6).toFixed(2)} M params${p.latencyMs !== undefined ? ` · ${p.latencyMs.toFixed(2)} ms` : ''}`,
+        detail: `r ${p.arch.r} · w ${p.arch.w} · d [${p.arch.d.join(', ')}]`,
+        index: i,
+      })),
+      { placeHolder: 'Which subnet to export?' },
     );
-    if (!result.runFiles || result.runFiles.length === 0) throw new Error(`the daemon wrote the subnet to ${result.dir}, outside the run's subnets folder, so it cannot be downloaded`);
-    const target = vscode.Uri.joinPath(destination, `${ref.run.name}-subnet-${which}`);
-    await vscode.workspace.fs.createDirectory(target);
-    const files: string[] = [];
-    for (const file of result.runFiles) {
-      const bytes = await downloadRunFile(host.request.bind(host), ref.runId, file);
-      const local = vscode.Uri.joinPath(target, file.slice(file.lastIndexOf('/') + 1));
-      await vscode.workspace.fs.writeFile(local, bytes);
-      files.push(local.fsPath);
-    }
-    void vscode.window.showInformationMessage(`MANTA: saved subnet #${which + 1} of ${ref.run.name} to ${target.fsPath}`, 'Reveal').then((pick) => pick && revealLocal(target));
-    return { dir: target.fsPath, files, arch: result.arch, validationAccuracy: result.validationAccuracy, testAccuracy: result.testAccuracy, macs: result.macs, params: result.params };
-  } catch (e) {
-    explainRequestError(e, 'Export Subnet');
-    return undefined;
+    if (!pick) return undefined;
+    index = pick.index;
   }
-};
+  let destination = typeof opts.destination === 'string' ? vscode.Uri.file(opts.destination) : opts.destination;
+  if (!destination) {
+    const picked = await vscode.window.showOpenDialog({
+      canSelectFiles: false,
+      canSelectFolders: true,
+      canSelectMany: false,
+      openLabel: 'Save Here',
+      title: `MANTA: where to save subnet #${index + 1} of ${ref.run.name}`,
+      defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+    });
+    destination = picked?.[0];
+    if (!destination) return undefined;
+  }
+  const which = index;
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `MANTA: exporting subnet #${which + 1} of ${ref.run.name}` },
+    () => host.request(ExportSubnetRequest, { runId: ref.runId, index: which }),
+  );
+  if (!result.runFiles || result.runFiles.length === 0) throw new Error(`the daemon wrote the subnet to ${result.dir}, outside the run's subnets folder, so it cannot be downloaded`);
+  const target = vscode.Uri.joinPath(destination, `${ref.run.name}-subnet-${which}`);
+  await vscode.workspace.fs.createDirectory(target);
+  const files: string[] = [];
+  for (const file of result.runFiles) {
+    const bytes = await downloadRunFile(request, ref.runId, file);
+    const local = vscode.Uri.joinPath(target, file.slice(file.lastIndexOf('/') + 1));
+    await vscode.workspace.fs.writeFile(local, bytes);
+    files.push(local.fsPath);
+  }
+  void vscode.window.showInformationMessage(`MANTA: saved subnet #${which + 1} of ${ref.run.name} to ${target.fsPath}`, 'Reveal').then((pick) => pick && revealLocal(target));
+  return { dir: target.fsPath, files, arch: result.arch, validationAccuracy: result.validationAccuracy, testAccuracy: result.testAccuracy, macs: result.macs, params: result.params };
+});
 
 /** The run's report.html, fetched through the protocol, in a webview panel with a strict policy; a run without a
  * report but with results gets its results.json as an untitled JSON document. */

@@ -3,10 +3,11 @@
 // extension's lifetime (`subscriptions`) and each host connection (inside Host).
 import * as vscode from 'vscode';
 import { delimiter } from 'node:path';
-import { GetRunResultsRequest, GetRunConfigRequest, type ParetoPoint, type RunStatus, type RunSummary } from '../daemon/protocol';
+import { GetRunConfigRequest, type ParetoPoint, type RunStatus, type RunSummary } from '../daemon/protocol';
 import type { MonitorCommands, SupernetView } from '../daemon/protocol/webview';
 import { describeSpaceOn } from './hosts/describe-space';
 import { Host, type HostSnapshot } from './hosts/host';
+import { runFront } from './hosts/run-files';
 import { localSocketPath, socketTransport, stdioTransport } from './hosts/local-transport';
 import type { DaemonTransport } from './hosts/connection';
 import { ConfigLanguageClient } from './language-client';
@@ -151,6 +152,13 @@ export class Ctx implements MonitorServices, VisualizerServices {
     return MonitorPanel.createOrShow(this, ref, { compare, ...(view ? { view } : {}) });
   }
 
+  /** The local host is connected to the user's own daemon on its socket, not to one the extension started over
+   * stdio: its allowed roots are its command line's, which no setting changes. */
+  get localDaemonIsUsers(): boolean {
+    const state = this.localHost.snapshot().state;
+    return state.kind === 'connected' && !state.via.startsWith('stdio');
+  }
+
   /**
    * Lets the local daemon write into `folder` (a runs folder it refused): adds it to the machine setting
    * manta.daemon.allowedRoots and restarts the daemon the extension started with it. False when that cannot help —
@@ -159,8 +167,7 @@ export class Ctx implements MonitorServices, VisualizerServices {
    */
   async allowFolder(folder: string): Promise<boolean> {
     const host = this.localHost;
-    const state = host.snapshot().state;
-    if (state.kind === 'connected' && !state.via.startsWith('stdio')) return false;
+    if (this.localDaemonIsUsers) return false;
     const active = host.snapshot().runs.filter((r) => r.status === 'running').length;
     if (active > 0) {
       const pick = await vscode.window.showWarningMessage(
@@ -225,8 +232,7 @@ export class Ctx implements MonitorServices, VisualizerServices {
       let best: ParetoPoint | undefined;
       let size = 0;
       try {
-        const { results } = await host.request(GetRunResultsRequest, { runId: run.runId });
-        const front = Array.isArray(results.front) ? (results.front as ParetoPoint[]) : [];
+        const front = await runFront(host.request.bind(host), run.runId);
         size = front.length;
         best = bestFrontEntry(front);
       } catch (e) {

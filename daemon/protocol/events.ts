@@ -1,6 +1,6 @@
 // Telemetry events: what a run tells the world, typed once by an event-name-to-payload map. The daemon writes them
 // to the run's event log and streams them to clients; the extension and the webviews read them. Plain JSON only.
-import type { Arch, Objective, PhaseName, SampleSpace } from './values';
+import type { Arch, Objective, PhaseName, PredictorStats, SampleSpace } from './values';
 
 export interface BackendInfo {
   /** tfjs backend name: tensorflow, webgpu, wasm or cpu. */
@@ -52,7 +52,7 @@ export interface TelemetryEvents {
   };
   checkpoint: { step: number; file: string };
   'measure.progress': { done: number; total: number; arch: Arch; accuracy: number; macs: number; params: number };
-  predictor: { rmse: number; kendallTau: number; trainSize: number; heldOutSize: number; warning?: string };
+  predictor: PredictorStats;
   'search.generation': { generation: number; generations: number; bestPredictedAccuracy: number; frontSize: number; candidatesScored: number };
   pareto: { objective: Objective; points: ParetoPoint[]; measured: boolean };
   system: { host: string; worker: number; cpuPercent: number; rssMB: number; heapMB: number; gpuUtilPercent?: number; gpuMemoryMB?: number };

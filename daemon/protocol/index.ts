@@ -4,6 +4,7 @@
 // it (test/unit/architecture-imports.test.ts checks this).
 export * from './values';
 export * from './events';
+export * from './results';
 export * from './errors';
 export * from './methods';
 export * from './params-schemas';

@@ -6,6 +6,7 @@ import { NotificationType, RequestType } from 'vscode-jsonrpc';
 import type { MantaConfig } from '../../schemas/config.generated';
 import type { MantaErrorData } from './errors';
 import type { BackendInfo, TelemetryEvent } from './events';
+import type { ResultsFile } from './results';
 import type { Arch, BackendName, PhaseName } from './values';
 
 export type { MantaConfig };
@@ -281,7 +282,7 @@ export const SUBNET_FILES_PREFIX = 'subnets/';
 export interface RunResultsResult {
   runId: string;
   /** results.json as the run wrote it: the re-measured Pareto front, the predictor's quality, warnings (format 1). */
-  results: Record<string, unknown>;
+  results: ResultsFile;
 }
 /** The run's results.json, parsed; `PathNotFound` while the run has none (it has not finished its search). */
 export const GetRunResultsRequest = new RequestType<RunRef, RunResultsResult, MantaErrorData>(Methods.getRunResults);

@@ -2,9 +2,12 @@
 // A config inside params is only required to be an object here: schemas/ validates it in full, every problem at once.
 import { Methods, READ_RUN_FILE_MAX_LENGTH, type RequestMethod } from './methods';
 
+/** What a run id may look like on the wire (ids made by daemon/pipeline's newRunId always match). */
+export const RUN_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$';
+
 const runId = {
   type: 'string',
-  pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$',
+  pattern: RUN_ID_PATTERN,
   description: 'A run id as listRuns returns it.',
 } as const;
 const hostPath = { type: 'string', minLength: 1, maxLength: 4096, description: 'A path on the daemon host.' } as const;

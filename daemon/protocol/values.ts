@@ -58,3 +58,12 @@ export type BackendChoice = ResolvedConfig['backend'];
 
 /** A tfjs backend MANTA can run on. */
 export type BackendName = Exclude<BackendChoice, 'auto'>;
+
+/** How well the accuracy predictor ranks held-out subnets (also the `predictor` telemetry event). */
+export interface PredictorStats {
+  rmse: number;
+  kendallTau: number;
+  trainSize: number;
+  heldOutSize: number;
+  warning?: string;
+}

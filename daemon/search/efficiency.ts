@@ -1,6 +1,7 @@
-// The efficiency model: exact MACs and parameters of any subnet (daemon/ofa's analytic counts, tabulated per block
-// so the evolution can cost tens of thousands of candidates), latency from a measured lookup table, and the
-// constraints a subnet must meet. Efficiency comes from the arch alone, never from weights (OFA's rule).
+// The efficiency model: exact MACs and parameters of any subnet (for daemon/ofa's unit stack, its analytic counts
+// tabulated per block so the evolution can cost tens of thousands of candidates; for other supernets, their own
+// counts), latency from a measured lookup table, and the constraints a subnet must meet. Efficiency comes from the
+// arch alone, never from weights (OFA's rule).
 import type { Arch } from '../ofa/arch';
 import type { Constraints, Objective } from '../protocol/values';
 import { layoutCosts } from '../ofa/costs';
@@ -23,55 +24,18 @@ interface CostSlice {
   block: { macs: number; params: number }[][][];
 }
 
-export class EfficiencyModel {
-  private readonly slices = new Map<string, CostSlice>();
-  /** Set for a supernet that is not the ofa unit stack: its exact counts, per arch (memoised). */
-  private exact?: (arch: Arch) => { macs: number; params: number };
-  private readonly exactCache = new Map<string, { macs: number; params: number }>();
-
-  /** A model for any supernet from its own exact counts (no tabulation, no latency). */
-  static direct(space: SearchSpace, exact: (arch: Arch) => { macs: number; params: number }): EfficiencyModel {
-    const m = new EfficiencyModel(space, 0, 0);
-    m.exact = exact;
-    return m;
-  }
-
+/**
+ * What the search asks of any supernet's costs: each subnet's MACs, parameters and (with a table) latency, the cost an
+ * objective trades against accuracy, and the constraints. Subclasses say how a subnet's costs are found.
+ */
+export abstract class CostModel {
   constructor(
     readonly space: SearchSpace,
-    readonly inputChannels: number,
-    readonly classes: number,
     readonly latency?: LatencyTable,
   ) {}
 
   /** MACs, parameters and (with a table) latency of the arch's subnet. */
-  costs(arch: Arch): SubnetCosts {
-    if (this.exact) {
-      const key = this.space.key(arch);
-      let c = this.exactCache.get(key);
-      if (!c) this.exactCache.set(key, (c = this.exact(arch)));
-      return { macs: c.macs, params: c.params };
-    }
-    const slice = this.slice(arch.r, arch.w);
-    const { space } = this;
-    let macs = slice.fixed.macs;
-    let params = slice.fixed.params;
-    for (let u = 0; u < space.units; u++) {
-      for (let i = 0; i < arch.d[u]; i++) {
-        const slot = u * space.maxDepth + i;
-        const c = slice.block[slot][space.kernel.indexOf(arch.ks[slot])][space.expand.indexOf(arch.e[slot])];
-        macs += c.macs;
-        params += c.params;
-      }
-    }
-    const out: SubnetCosts = { macs, params };
-    if (this.latency) out.latencyMs = this.latency.estimate(arch);
-    return out;
-  }
-
-  /** The exact counts from the subnet's layout (slower; what the tables are built from and checked against). */
-  exactCosts(arch: Arch): { macs: number; params: number } {
-    return layoutCosts(subnetLayout(this.space, arch, this.inputChannels, this.classes));
-  }
+  abstract costs(arch: Arch): SubnetCosts;
 
   /** The cost the search trades against accuracy. */
   objectiveCost(costs: SubnetCosts, objective: Objective): number {
@@ -97,8 +61,68 @@ export class EfficiencyModel {
     }
     return (arch: Arch) => {
       const costs = this.costs(arch);
-      return { cost: this.objectiveCost(costs, objective), feasible: EfficiencyModel.meets(costs, constraints) };
+      return { cost: this.objectiveCost(costs, objective), feasible: CostModel.meets(costs, constraints) };
     };
+  }
+}
+
+/** A supernet's costs from its own exact counts, memoised per subnet (no per-block tabulation, no latency table). */
+export class CountedCosts extends CostModel {
+  private readonly known = new Map<string, { macs: number; params: number }>();
+
+  constructor(
+    space: SearchSpace,
+    private readonly count: (arch: Arch) => { macs: number; params: number },
+  ) {
+    super(space);
+  }
+
+  costs(arch: Arch): SubnetCosts {
+    const key = this.space.key(arch);
+    let c = this.known.get(key);
+    if (!c) this.known.set(key, (c = this.count(arch)));
+    return { macs: c.macs, params: c.params };
+  }
+}
+
+/**
+ * daemon/ofa's unit stack (stem, elastic MBConv units, head), its counts tabulated per block so the evolution can
+ * cost tens of thousands of candidates.
+ */
+export class EfficiencyModel extends CostModel {
+  private readonly slices = new Map<string, CostSlice>();
+
+  constructor(
+    space: SearchSpace,
+    readonly inputChannels: number,
+    readonly classes: number,
+    latency?: LatencyTable,
+  ) {
+    super(space, latency);
+  }
+
+  /** MACs, parameters and (with a table) latency of the arch's subnet. */
+  costs(arch: Arch): SubnetCosts {
+    const slice = this.slice(arch.r, arch.w);
+    const { space } = this;
+    let macs = slice.fixed.macs;
+    let params = slice.fixed.params;
+    for (let u = 0; u < space.units; u++) {
+      for (let i = 0; i < arch.d[u]; i++) {
+        const slot = u * space.maxDepth + i;
+        const c = slice.block[slot][space.kernel.indexOf(arch.ks[slot])][space.expand.indexOf(arch.e[slot])];
+        macs += c.macs;
+        params += c.params;
+      }
+    }
+    const out: SubnetCosts = { macs, params };
+    if (this.latency) out.latencyMs = this.latency.estimate(arch);
+    return out;
+  }
+
+  /** The exact counts from the subnet's layout (slower; what the tables are built from and checked against). */
+  exactCosts(arch: Arch): { macs: number; params: number } {
+    return layoutCosts(subnetLayout(this.space, arch, this.inputChannels, this.classes));
   }
 
   private slice(r: number, w: number): CostSlice {

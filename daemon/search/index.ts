@@ -14,7 +14,7 @@ export {
   type PredictorStats,
   type TrainedPredictor,
 } from './predictor';
-export { EfficiencyModel, type SubnetCosts } from './efficiency';
+export { CostModel, CountedCosts, EfficiencyModel, type SubnetCosts } from './efficiency';
 export { buildLatencyTable, validateLatencyTable, timeModel, LatencyStoppedError, type LatencyOptions, type LatencyTable, type LatencyValidation } from './latency';
 export { ArchGenome, type Genome } from './genome';
 export {

@@ -6,6 +6,7 @@ import type { ResolvedSearchConfig } from '../../schemas/config.generated';
 import { tf } from '../engine';
 import { Rng } from '../engine/rng';
 import type { Arch } from '../ofa/arch';
+import type { PredictorStats } from '../protocol/values';
 import type { AccuracyPredictor } from './evolution';
 import type { ArchGenome, Genome } from './genome';
 import { toSparseRows, type MlpWeights, type Scorer } from './scorer';
@@ -27,13 +28,8 @@ export interface PredictorOptions extends PredictorConfig {
   refit?: boolean;
 }
 
-export interface PredictorStats {
-  rmse: number;
-  kendallTau: number;
-  trainSize: number;
-  heldOutSize: number;
-  warning?: string;
-}
+/** How well the predictor ranks held-out subnets: a protocol value (the `predictor` event, results.json). */
+export type { PredictorStats };
 
 export interface TrainedPredictor {
   /** The search's predictor: refitted on every sample unless `refit` is false. */

@@ -191,7 +191,7 @@ export class Daemon implements DaemonServices {
     if (open >= limits.maxConnections) {
       const message = `too many connections: the daemon serves at most ${limits.maxConnections} at once (limit maxConnections); close another connection and retry`;
       this.opts.log(`refused a connection: ${message}`);
-      socket.end(frame(limitError(message, 'maxConnections')));
+      void new FramedMessageWriter(socket).writeRaw(limitReply(message, 'maxConnections')).then(() => socket.end());
       setTimeout(() => socket.destroy(), 1000).unref();
       return;
     }
@@ -227,7 +227,7 @@ export class Daemon implements DaemonServices {
       const timer = setTimeout(() => {
         if (s.handshaken || s.closed) return;
         const message = `no manta/hello within ${limits.helloTimeoutMs} ms of connecting (limit helloTimeoutMs); closing the connection`;
-        void writer.writeRaw(JSON.stringify({ jsonrpc: '2.0', id: null, error: limitError(message, 'helloTimeoutMs') })).then(() => this.drop(s));
+        void writer.writeRaw(limitReply(message, 'helloTimeoutMs')).then(() => this.drop(s));
       }, limits.helloTimeoutMs);
       timer.unref();
       connection.onClose(() => clearTimeout(timer));
@@ -283,15 +283,10 @@ export class Daemon implements DaemonServices {
   }
 }
 
-/** A JSON-RPC error object for a limit that was hit (UserError, `data.reason` = `limit.<name>`). */
-function limitError(message: string, name: Parameters<typeof limitReason>[0]): { code: number; message: string; data: MantaErrorData } {
-  return { code: MantaErrorCodes.UserError, message, data: { reason: limitReason(name) } };
-}
-
-/** One framed message with `id: null` carrying `error`. */
-function frame(error: object): string {
-  const body = JSON.stringify({ jsonrpc: '2.0', id: null, error });
-  return `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+/** A JSON-RPC error message (`id: null`) for a limit that was hit: UserError, `data.reason` = `limit.<name>`. */
+function limitReply(message: string, name: Parameters<typeof limitReason>[0]): string {
+  const data: MantaErrorData = { reason: limitReason(name) };
+  return JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: MantaErrorCodes.UserError, message, data } });
 }
 
 /**

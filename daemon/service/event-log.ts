@@ -389,7 +389,8 @@ export class EventLog {
   private async writeLines(lines: string[], firstSeq: number): Promise<void> {
     if (this.closed) return;
     if (this.failure) return this.servedFromMemory(firstSeq + lines.length);
-    if (testPausesArmed && lines.some((l) => l.includes(',"kind":"checkpoint",'))) await testPause('log.before-checkpoint-write', this.file);
+    const checkpointPause = testPausesArmed && lines.some((l) => l.includes(',"kind":"checkpoint",'));
+    if (checkpointPause) await testPause('log.before-checkpoint-write', this.file);
     const buf = Buffer.from(lines.join('\n') + '\n', 'utf8');
     let offset = this.size;
     for (let i = 0; i < lines.length; i++) {
@@ -412,7 +413,7 @@ export class EventLog {
       return this.servedFromMemory(firstSeq + lines.length);
     }
     this.size += buf.length;
-    if (testPausesArmed && lines.some((l) => l.includes(',"kind":"checkpoint",'))) await testPause('log.after-checkpoint-write', this.file);
+    if (checkpointPause) await testPause('log.after-checkpoint-write', this.file);
     this.flushed = firstSeq + lines.length;
     this.readable = this.flushed;
     this.notify();

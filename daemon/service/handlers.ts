@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ResponseError, type CancellationToken, type NotificationType } from 'vscode-jsonrpc/node';
 import { MantaErrorCodes, type MantaErrorData } from '../protocol/errors';
+import type { ResultsFile } from '../protocol/results';
 import {
   Methods,
   RunStatusNotification,
@@ -209,7 +210,12 @@ async function describeSpace(_ctx: HandlerContext, p: DescribeSpaceParams): Prom
 
 async function getRunResults({ daemon }: HandlerContext, p: RunRef): Promise<RunResultsResult> {
   const { runDir, status } = daemon.runs.locate(p.runId);
-  return { runId: p.runId, results: await readRunJson(p.runId, runDir, 'results', `it writes it when its search finishes (it is ${status})`) };
+  const results = await readRunJson(p.runId, runDir, 'results', `it writes it when its search finishes (it is ${status})`);
+  // The same check as daemon/search's readResults: a results file of this format, whatever else it holds.
+  if (results.format !== 1 || !Array.isArray(results.front)) {
+    throw new ResponseError<MantaErrorData>(MantaErrorCodes.TaskFailed, `run ${p.runId}'s results.json is not a MANTA results file (format 1); re-run its search`);
+  }
+  return { runId: p.runId, results: results as unknown as ResultsFile };
 }
 
 async function getRunMeasurements({ daemon }: HandlerContext, p: RunRef): Promise<RunMeasurementsResult> {

@@ -10,6 +10,7 @@ import { constants as fsc, promises as fs } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { UserError } from '../protocol/user-error';
+import { processAlive } from './processes';
 
 export interface LockHolder {
   pid: number;
@@ -124,15 +125,6 @@ async function abstractLock(folder: string, purpose: string, holder: LockHolder,
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 async function fileLock(folder: string, purpose: string, holder: LockHolder, what: string): Promise<InstanceLock> {
   const file = path.join(folder, `.manta-${createHash('sha256').update(purpose).digest('hex').slice(0, 12)}.lock`);
   for (let attempt = 0; ; attempt++) {
@@ -143,7 +135,7 @@ async function fileLock(folder: string, purpose: string, holder: LockHolder, wha
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
     const other = await fs.readFile(file, 'utf8').then((t) => JSON.parse(t) as Partial<LockHolder>).catch(() => undefined);
-    if ((other?.pid && alive(other.pid)) || attempt >= 3) throw new InstanceLocked(other, what);
+    if ((other?.pid && processAlive(other.pid)) || attempt >= 3) throw new InstanceLocked(other, what);
     await fs.rm(file, { force: true }); // its holder is gone
   }
 }

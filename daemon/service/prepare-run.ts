@@ -48,13 +48,13 @@ export function checkWritePath(target: string, field: string, what: string, impl
 }
 
 async function readConfigFile(configPath: string): Promise<string> {
-  const size = (await fs.stat(configPath).catch(() => undefined))?.size ?? 0;
-  if (size > limits.maxConfigBytes) throw configTooLarge(configPath, size);
   try {
     const stat = await fs.stat(configPath);
+    if (stat.size > limits.maxConfigBytes) throw configTooLarge(configPath, stat.size);
     if (!stat.isFile()) throw Object.assign(new Error('not a file'), { code: 'ENOTFILE' });
     return await fs.readFile(configPath, 'utf8');
   } catch (e) {
+    if (e instanceof ResponseError) throw e; // too large: refused before it is read
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'does not exist' : code === 'ENOTFILE' ? 'is not a file' : `cannot be read (${(e as Error).message})`;
     throw problemsError(MantaErrorCodes.PathNotFound, 'config file not found', [

@@ -57,15 +57,19 @@ interface Pointer {
   runDir: string;
 }
 
+/** The registry pointer file of a run: <stateDir>/runs/<runId>.json. */
+export function runPointerFile(stateDir: string, runId: string): string {
+  return path.join(stateDir, 'runs', `${runId}.json`);
+}
+
 export async function registerRun(stateDir: string, runId: string, runDir: string): Promise<void> {
-  const dir = path.join(stateDir, 'runs');
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-  await writeJsonAtomic(path.join(dir, `${runId}.json`), { runId, runDir } satisfies Pointer);
+  await fs.mkdir(path.join(stateDir, 'runs'), { recursive: true, mode: 0o700 });
+  await writeJsonAtomic(runPointerFile(stateDir, runId), { runId, runDir } satisfies Pointer);
 }
 
 /** Removes a run's pointer (manta/deleteRun); a missing one is not an error. */
 export async function unregisterRun(stateDir: string, runId: string): Promise<void> {
-  await fs.rm(path.join(stateDir, 'runs', `${runId}.json`), { force: true });
+  await fs.rm(runPointerFile(stateDir, runId), { force: true });
 }
 
 /** Every registered run; a pointer that cannot be read is skipped with a warning. */

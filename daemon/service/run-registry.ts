@@ -11,7 +11,7 @@ import type { RunProgress, RunStatus, RunSummary } from '../protocol/methods';
 import type { Attachment, EventSink } from './attachment';
 import { EventLog } from './event-log';
 import { applyEvent } from './progress';
-import { listRegisteredRuns, readRunMeta, registerRun, unregisterRun, writeRunMeta, type RunMeta } from './run-files';
+import { listRegisteredRuns, readRunMeta, registerRun, runPointerFile, unregisterRun, writeRunMeta, type RunMeta } from './run-files';
 import { RunLog } from './run-log';
 import type { JobOutcome } from './worker-ipc';
 
@@ -209,7 +209,7 @@ async function damagedMeta(runId: string, runDir: string, stateDir: string, erro
   const file = path.join(runDir, RUN_META_FILE);
   const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'is missing' : `cannot be read (${error.message})`;
   const when = await fs
-    .stat(path.join(stateDir, 'runs', `${runId}.json`))
+    .stat(runPointerFile(stateDir, runId))
     .then((s) => s.mtimeMs)
     .catch(() => 0);
   return {

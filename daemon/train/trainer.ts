@@ -131,15 +131,22 @@ export class Trainer {
     const report = pos.stepInPhase === 0 || last || now - this.lastEventAt >= (this.options.stepEventIntervalMs ?? 1000);
 
     const subnets = this.sampleSubnets(step, phase);
-    // The labels once; the input once per resolution the step's subnets (and the teacher) run at.
-    const { x, y } = this.task.tensors(batch);
+    // The input once per resolution the step's subnets (and the teacher) run at, the labels with the first of them.
+    // Kept: the teacher asks for its input inside a tidy, and the subnets reuse it after that tidy ends.
     const inputs = new Map<number, tf.Tensor>();
+    let labels: tf.Tensor | undefined;
     const inputAt = (r: number): tf.Tensor => {
       let t = inputs.get(r);
-      // Kept: the teacher asks for its input inside a tidy, and the subnets reuse it after that tidy ends.
-      if (!t) inputs.set(r, (t = tf.keep(tf.tidy(() => this.task.tensors(batch, r).x))));
+      if (!t) {
+        const made = tf.tidy(() => this.task.tensors(batch, r));
+        inputs.set(r, (t = tf.keep(made.x)));
+        if (labels) made.y.dispose();
+        else labels = tf.keep(made.y);
+      }
       return t;
     };
+    inputAt(subnets[0].arch.r);
+    const y = labels as tf.Tensor;
     const supernet = this.task.supernet;
     const kd = !phase.largestOnly && this.config.training.kdRatio > 0;
     const lossOptions = { labelSmoothing: this.config.training.labelSmoothing, kdRatio: kd ? this.config.training.kdRatio : 0 };
@@ -183,7 +190,7 @@ export class Trainer {
       if (grads) for (const g of grads.values()) g.dispose();
       teacher?.dispose();
       for (const t of inputs.values()) t.dispose();
-      tf.dispose([x, y]);
+      y.dispose();
     }
     this.current = step + 1;
     this.telemetry.steps++;

@@ -121,11 +121,10 @@ export class Host {
   /** Drops the connection and what came from it (runs, events), then connects again: after the way to reach the
    * daemon changed, the daemon may be another one. */
   reconnect(): Promise<DaemonConnection> {
-    this.disconnect();
     this.info = undefined;
     this.runs.clear();
     this.events.clear();
-    this.changed();
+    this.disconnect(); // its state change tells the listeners, once
     return this.connect();
   }
 

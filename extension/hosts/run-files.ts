@@ -1,6 +1,6 @@
 // A run's files as the extension gets them: through the protocol's manta/readRunFile, chunk by chunk, never from
 // disk — the daemon may be on another host behind one forwarded socket. Plain Node: no `vscode` here.
-import { ReadRunFileRequest, READ_RUN_FILE_DEFAULT_LENGTH, type MantaErrorData } from '../../daemon/protocol';
+import { GetRunResultsRequest, ReadRunFileRequest, READ_RUN_FILE_DEFAULT_LENGTH, type MantaErrorData, type ParetoPoint } from '../../daemon/protocol';
 import type { RequestType } from 'vscode-jsonrpc';
 
 /** Sends one request to a daemon (Host.request, or a test's connection). */
@@ -24,4 +24,10 @@ export async function downloadRunFile(request: Requester, runId: string, file: s
     if (data.length === 0) throw new Error(`run ${runId}'s ${file} ended early (${offset} of ${chunk.size} bytes)`);
   }
   return Buffer.concat(parts);
+}
+
+/** The run's Pareto front, from its results (manta/getRunResults): `index` is what manta/exportSubnet takes. */
+export async function runFront(request: Requester, runId: string): Promise<ParetoPoint[]> {
+  const { results } = await request(GetRunResultsRequest, { runId });
+  return results.front;
 }

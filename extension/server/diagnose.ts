@@ -33,7 +33,11 @@ function propertyNames(root: Node | undefined, parentPointer: string): string[] 
 }
 
 export function diagnoseConfig(text: string, options: DiagnoseOptions = {}): ConfigDiagnostic[] {
-  const inspected = inspectConfig({ text, source: 'the config' }, options.configDir !== undefined ? { baseDir: options.configDir } : {});
+  // The text is parsed once, here (the tree places each problem); only text that is not JSON goes to inspectConfig as
+  // text, for its syntax problems.
+  const parsed = parseConfigText(text);
+  const input = parsed.syntaxErrors.length === 0 && parsed.value !== undefined ? { value: parsed.value, source: 'the config' } : { text, source: 'the config' };
+  const inspected = inspectConfig(input, options.configDir !== undefined ? { baseDir: options.configDir } : {});
   const syntax = inspected.problems.filter((p) => p.stage === 'syntax');
   if (syntax.length > 0) {
     return syntax.map((e) => ({
@@ -46,7 +50,6 @@ export function diagnoseConfig(text: string, options: DiagnoseOptions = {}): Con
       fixes: [],
     }));
   }
-  const parsed = parseConfigText(text);
   const out: ConfigDiagnostic[] = [];
   for (const p of inspected.problems.filter((x) => x.stage === 'schema')) {
     const fixes: ConfigFix[] = [];

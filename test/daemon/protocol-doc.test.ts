@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { Methods, MantaErrorCodes, paramsSchemas } from '../../daemon/protocol';
 import { repoRoot } from './harness';
 
-const PROTOCOL_FILES = ['errors.ts', 'events.ts', 'handshake.ts', 'methods.ts', 'params-schemas.ts', 'transport.ts', 'values.ts', 'version.ts'];
+const PROTOCOL_FILES = ['errors.ts', 'events.ts', 'handshake.ts', 'methods.ts', 'params-schemas.ts', 'results.ts', 'transport.ts', 'values.ts', 'version.ts'];
 const doc = path.join(repoRoot, 'daemon/service/PROTOCOL.md');
 
 function protocolHash(): string {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Rng } from '../../daemon/engine/rng';
-import { ListRunsRequest, type RunSummary } from '../../daemon/protocol';
+import { AttachRequest, ListRunsRequest, StartSyntheticRunRequest, type RunSummary, type StartSyntheticRunParams } from '../../daemon/protocol';
 import { connectSocket, type DaemonClient } from '../../daemon/service/client';
 import { decodeCheckpoint } from '../../daemon/train/checkpoint-codec';
 import { listCheckpointFiles } from '../../daemon/train/checkpoint-files';
@@ -51,6 +51,13 @@ export async function assertExactLog(runDir: string): Promise<void> {
   assert.ok(steps.every((s, i) => i === 0 || s > steps[i - 1]), `step events strictly increasing: ${steps.join(',')}`);
   assert.equal(log.filter((e) => e.kind === 'run.finished').length, 1);
   assert.equal((log[log.length - 1].data as { status: string }).status, 'completed');
+}
+
+/** Starts a synthetic run and attaches `client` to it from its first event. */
+export async function startAttached(client: DaemonClient, params: StartSyntheticRunParams): Promise<RunSummary> {
+  const { run } = await client.connection.sendRequest(StartSyntheticRunRequest, params);
+  await client.connection.sendRequest(AttachRequest, { runId: run.runId, fromSeq: 0 });
+  return run;
 }
 
 /** Waits until the run has trained at least `step` steps (or finished training). */

@@ -4,17 +4,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ResponseError } from 'vscode-jsonrpc/node';
 import {
-  AttachRequest,
   ListRunsRequest,
   MantaErrorCodes,
   PauseRunRequest,
   ResumeRunRequest,
   ShutdownRequest,
-  StartSyntheticRunRequest,
   StopRunRequest,
 } from '../../daemon/protocol';
 import { readLogSeqs, startDaemon, stopDaemon, tempDir } from './harness';
-import { assertExactLog, connect, finalWeights, reachStep, waitStatus } from './resume-helpers';
+import { assertExactLog, connect, finalWeights, reachStep, startAttached, waitStatus } from './resume-helpers';
 
 async function stateError(p: Promise<unknown>, pattern: RegExp): Promise<void> {
   await assert.rejects(p, (e: unknown) => e instanceof ResponseError && e.code === MantaErrorCodes.InvalidRunState && pattern.test(e.message));
@@ -27,8 +25,7 @@ test('pause, resume, stop, and what each status refuses', async () => {
     const { client, seen } = await connect(daemon);
     const c = client.connection;
     const params = { name: 'control', steps: 1500, checkpointEvery: 100, stepWorkMs: 1 };
-    const { run } = await c.sendRequest(StartSyntheticRunRequest, params);
-    await c.sendRequest(AttachRequest, { runId: run.runId, fromSeq: 0 });
+    const run = await startAttached(client, params);
     await stateError(c.sendRequest(ResumeRunRequest, { runId: run.runId }), /is running; only a paused or interrupted run can be resumed/);
     await reachStep(seen, run.runId, 300);
     const paused = (await c.sendRequest(PauseRunRequest, { runId: run.runId })).run;
@@ -41,8 +38,7 @@ test('pause, resume, stop, and what each status refuses', async () => {
     await stateError(c.sendRequest(StopRunRequest, { runId: run.runId }), /is completed/);
 
     // Stop while running: final, with a run.finished saying so.
-    const second = (await c.sendRequest(StartSyntheticRunRequest, { ...params, name: 'stopped' })).run;
-    await c.sendRequest(AttachRequest, { runId: second.runId, fromSeq: 0 });
+    const second = await startAttached(client, { ...params, name: 'stopped' });
     await reachStep(seen, second.runId, 200);
     const stopped = (await c.sendRequest(StopRunRequest, { runId: second.runId })).run;
     assert.deepEqual([stopped.status, stopped.resumable], ['stopped', false]);
@@ -51,8 +47,7 @@ test('pause, resume, stop, and what each status refuses', async () => {
     await stateError(c.sendRequest(ResumeRunRequest, { runId: second.runId }), /is stopped/);
 
     // Stop while paused.
-    const third = (await c.sendRequest(StartSyntheticRunRequest, { ...params, name: 'paused-then-stopped' })).run;
-    await c.sendRequest(AttachRequest, { runId: third.runId, fromSeq: 0 });
+    const third = await startAttached(client, { ...params, name: 'paused-then-stopped' });
     await reachStep(seen, third.runId, 100);
     await c.sendRequest(PauseRunRequest, { runId: third.runId });
     assert.equal((await c.sendRequest(StopRunRequest, { runId: third.runId })).run.status, 'stopped');
@@ -69,8 +64,7 @@ test('shutdown stops the workers; the next daemon lists their runs as interrupte
   try {
     let { client, seen } = await connect(daemon);
     const params = { name: 'shutdown', steps: 2000, checkpointEvery: 100, stepWorkMs: 1 };
-    const { run } = await client.connection.sendRequest(StartSyntheticRunRequest, params);
-    await client.connection.sendRequest(AttachRequest, { runId: run.runId, fromSeq: 0 });
+    const run = await startAttached(client, params);
     await reachStep(seen, run.runId, 250);
     assert.deepEqual(await client.connection.sendRequest(ShutdownRequest, {}), { interruptedRuns: [run.runId] });
     assert.equal(await daemon.exited, 0);

@@ -4,10 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { AttachRequest, ListRunsRequest, ResumeRunRequest, StartSyntheticRunRequest } from '../../daemon/protocol';
+import { ListRunsRequest, ResumeRunRequest } from '../../daemon/protocol';
 import { listCheckpointFiles } from '../../daemon/train/checkpoint-files';
 import { readLogSeqs, startDaemon, stopDaemon, tempDir, waitFor } from './harness';
-import { assertExactLog, connect, finalWeights, processGone, reachStep, rng, seed, waitStatus, workerPid } from './resume-helpers';
+import { assertExactLog, connect, finalWeights, processGone, reachStep, rng, seed, startAttached, waitStatus, workerPid } from './resume-helpers';
 
 function isAlive(pid: number): boolean {
   try {
@@ -24,11 +24,7 @@ test(`a synthetic run killed three times at random steps resumes each time to th
   try {
     const { client, seen } = await connect(daemon);
     const params = { name: 'synthetic', steps: 3000, checkpointEvery: 100, stepWorkMs: 0.5 };
-    const start = async () => {
-      const { run } = await client.connection.sendRequest(StartSyntheticRunRequest, params);
-      await client.connection.sendRequest(AttachRequest, { runId: run.runId, fromSeq: 0 });
-      return run;
-    };
+    const start = () => startAttached(client, params);
     const straight = await start();
     await waitStatus(seen, client, straight.runId, 'completed', daemon);
     const expected = await finalWeights(straight.runDir);
@@ -71,8 +67,7 @@ test('a torn last log line and a half-written checkpoint are skipped with warnin
   try {
     let { client, seen } = await connect(daemon);
     const params = { name: 'torn', steps: 1200, checkpointEvery: 100, stepWorkMs: 1 };
-    const { run } = await client.connection.sendRequest(StartSyntheticRunRequest, params);
-    await client.connection.sendRequest(AttachRequest, { runId: run.runId, fromSeq: 0 });
+    const run = await startAttached(client, params);
     await reachStep(seen, run.runId, 450);
     daemon.proc.kill('SIGKILL');
     await daemon.exited;

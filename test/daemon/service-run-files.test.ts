@@ -21,7 +21,6 @@ import {
   ReadRunFileRequest,
   RunStatusNotification,
   StartRunRequest,
-  StartSyntheticRunRequest,
   StopRunRequest,
   type MantaErrorData,
   type RunStatusParams,
@@ -29,7 +28,7 @@ import {
 import { connectSocket } from '../../daemon/service/client';
 import { downloadRunFile, type Requester } from '../../extension/hosts/run-files';
 import { startDaemon, stopDaemon, tempDir, tinyConfig, waitFor } from './harness';
-import { connect, reachStep, waitStatus } from './resume-helpers';
+import { connect, reachStep, startAttached, waitStatus } from './resume-helpers';
 
 function refusedWith(code: number, pattern: RegExp): (e: unknown) => boolean {
   return (e: unknown) => {
@@ -141,8 +140,7 @@ test('manta/deleteRun refuses a running or paused run and deletes a finished one
           if (p.deleted) deletions.push(p);
         }),
     });
-    const { run } = await c.sendRequest(StartSyntheticRunRequest, { name: 'doomed', steps: 100000, checkpointEvery: 50, stepWorkMs: 1 });
-    await c.sendRequest(AttachRequest, { runId: run.runId, fromSeq: 0 });
+    const run = await startAttached(client, { name: 'doomed', steps: 100000, checkpointEvery: 50, stepWorkMs: 1 });
     await reachStep(seen, run.runId, 20);
     await assert.rejects(c.sendRequest(DeleteRunRequest, { runId: run.runId }), refusedWith(MantaErrorCodes.InvalidRunState, /is running; only a run that is not active can be deleted \(stop it first/));
     await c.sendRequest(PauseRunRequest, { runId: run.runId });
@@ -164,8 +162,7 @@ test('manta/deleteRun refuses a running or paused run and deletes a finished one
 
     other.close();
     // The next daemon does not find the deleted run, and deletes a completed one.
-    const kept = (await c.sendRequest(StartSyntheticRunRequest, { name: 'kept', steps: 20, checkpointEvery: 10 })).run;
-    await c.sendRequest(AttachRequest, { runId: kept.runId, fromSeq: 0 });
+    const kept = await startAttached(client, { name: 'kept', steps: 20, checkpointEvery: 10 });
     await waitStatus(seen, client, kept.runId, 'completed', daemon);
     client.close();
     await stopDaemon(daemon);

@@ -9,16 +9,18 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { DeleteRunRequest, ListRunsRequest, type RunRef, type RunSummary } from '../../protocol/methods';
 import { UserError } from '../../protocol/user-error';
+import { RUN_ID_PATTERN } from '../../protocol/params-schemas';
 import { CONFIG_FILE, RUN_META_FILE } from '../../pipeline/run-folder';
 import { connectSocket, type DaemonClient } from '../../service/client';
 import { socketPathFor, stateDirFor } from '../../service/paths';
-import { readRunMeta, unregisterRun, type RunMeta } from '../../service/run-files';
+import { processAlive } from '../../service/processes';
+import { readRunMeta, runPointerFile, unregisterRun, type RunMeta } from '../../service/run-files';
 import { parseFlags } from '../flags';
 
 const USAGE = 'usage: manta delete <runDir | runId> [--socket path] [--state-dir dir] [--force]';
 
 /** A run id as the daemon's params schema allows it. */
-const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const RUN_ID = new RegExp(RUN_ID_PATTERN);
 
 export async function deleteCommand(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, { socket: 'string', 'state-dir': 'string', force: 'boolean', help: 'boolean' }, 'manta delete');
@@ -110,16 +112,6 @@ function refuseWhenActive(target: string, meta: RunMeta | undefined, force: bool
   }
 }
 
-/** Whether a process of this pid exists (EPERM: it exists, owned by someone else). */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 async function tryConnect(socketPath: string): Promise<DaemonClient | undefined> {
   const stat = await fs.stat(socketPath).catch(() => undefined);
   if (!stat?.isSocket()) return undefined;
@@ -141,7 +133,7 @@ async function deleteThroughDaemon(client: DaemonClient, ref: RunRef): Promise<R
 async function ownPointer(stateDir: string, runId: string, runDir: string): Promise<string | undefined> {
   if (!RUN_ID.test(runId)) return undefined;
   try {
-    const pointer = JSON.parse(await fs.readFile(path.join(stateDir, 'runs', `${runId}.json`), 'utf8')) as { runDir?: unknown };
+    const pointer = JSON.parse(await fs.readFile(runPointerFile(stateDir, runId), 'utf8')) as { runDir?: unknown };
     if (typeof pointer.runDir !== 'string') return undefined;
     return (await fs.realpath(pointer.runDir)) === runDir ? runId : undefined;
   } catch {

@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Task } from '../../ofa/task';
 import type { BackendInfo } from '../../protocol/events';
-import { EfficiencyModel } from '../../search/efficiency';
+import { CountedCosts, EfficiencyModel, type CostModel } from '../../search/efficiency';
 import { buildLatencyTable, type LatencyTable } from '../../search/latency';
 import { RunStopped, type RunContext } from '../context';
 
@@ -13,7 +13,7 @@ export function defaultCacheDir(): string {
 }
 
 export interface Efficiency {
-  model: EfficiencyModel;
+  model: CostModel;
   table?: LatencyTable;
 }
 
@@ -23,7 +23,7 @@ export async function efficiencyStage(ctx: RunContext, task: Task, backend: Back
   const stack = task.unitStack;
   if (!stack) {
     if (needsLatency) throw new Error(`the ${task.kind} task has no latency model yet; use the objective "macs" or "params" and no maxLatencyMs`);
-    return { model: EfficiencyModel.direct(task.space, (arch) => ({ macs: task.supernet.macs(arch), params: task.supernet.params(arch) })) };
+    return { model: new CountedCosts(task.space, (arch) => ({ macs: task.supernet.macs(arch), params: task.supernet.params(arch) })) };
   }
   ctx.progress('latency', 0, 1, 'timing block variants');
   ctx.emit('waiting', { reason: 'building the latency lookup table' });

@@ -92,7 +92,7 @@ export function predictedFront(ctx: RunContext, task: Task, efficiency: Efficien
       macs: costs.macs,
       params: costs.params,
       ...(costs.latencyMs !== undefined ? { latencyMs: costs.latencyMs } : {}),
-      predictedAccuracy: fitness(task, f),
+      predictedAccuracy: fitness(task, f), // negation is its own inverse: fitness back to the metric
     };
   });
   ctx.emit('pareto', { objective: ctx.config.search.objective, points, measured: false });
