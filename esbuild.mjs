@@ -47,6 +47,8 @@ const builds = [
   { ...nodeCommon, entryPoints: { manta: 'daemon/cli/main.ts' }, banner: { js: '#!/usr/bin/env node' } },
   { ...nodeCommon, entryPoints: { 'run-worker': 'daemon/service/run-worker.ts' } },
   { ...nodeCommon, entryPoints: { 'batch-worker': 'daemon/data/batch-worker.ts' } },
+  { ...nodeCommon, entryPoints: { 'allreduce-worker': 'daemon/distributed/bench-worker.ts' } },
+  { ...nodeCommon, entryPoints: { 'train-worker': 'daemon/pipeline/distributed/train-worker.ts' } },
   { ...nodeCommon, entryPoints: { extension: 'extension/extension.ts' }, external: [...nodeCommon.external, 'vscode'] },
   { ...nodeCommon, entryPoints: { 'config-server': 'extension/server/server.ts' } },
   { ...browserCommon, entryPoints: { 'webviews/monitor': 'webviews/monitor/main.ts' } },

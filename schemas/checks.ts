@@ -65,6 +65,7 @@ export function checkConfig(config: ResolvedConfig): CrossFieldProblem[] {
   if (first && first.phase !== 'largest') {
     problems.push({ path: '/training/phases/0/phase', rule: 'largest-first', severity: 'warning', message: "progressive shrinking starts by training the largest network: the first phase is usually 'largest'" });
   }
+  problems.push(...checkDistributed(config));
   const d = config.data;
   const imageSize = d.kind === 'synthetic' || d.kind === 'folder' ? d.imageSize : d.kind === 'idx' ? 28 : 32;
   const maxRes = Math.max(...s.resolutionChoices);
@@ -72,6 +73,36 @@ export function checkConfig(config: ResolvedConfig): CrossFieldProblem[] {
     problems.push({ path: '/supernet/resolutionChoices', rule: 'upsampling', severity: 'warning', message: `the largest resolution ${maxRes} is above the images' size ${imageSize}: images will be upsampled` });
   }
   return problems;
+}
+
+/**
+ * The distributed section against the batch: every worker trains an equal shard of the global batch, and every node
+ * has the same number of workers (so that the mean over nodes of node means is the mean over workers).
+ */
+function checkDistributed(config: ResolvedConfig): CrossFieldProblem[] {
+  const problems: CrossFieldProblem[] = [];
+  const { workersPerHost: workers, nodesPerHost: nodes, algorithm } = config.distributed;
+  const batch = config.training.batchSize;
+  if (typeof workers === 'number') {
+    if (batch % workers !== 0) {
+      problems.push({ path: '/distributed/workersPerHost', rule: 'batch-divisible', severity: 'error', message: `the batch (/training/batchSize ${batch}) is split evenly across workers: ${workers} workers do not divide it; use ${divisorsUpTo(batch, workers).join(', ')} workers, or a batch that ${workers} divides` });
+    }
+    if (workers % nodes !== 0) {
+      problems.push({ path: '/distributed/nodesPerHost', rule: 'nodes-divide-workers', severity: 'error', message: `${nodes} nodes per host do not divide ${workers} workers per host; every node needs the same number of workers` });
+    }
+  } else if (nodes > 1 && batch % nodes !== 0) {
+    problems.push({ path: '/distributed/nodesPerHost', rule: 'batch-divisible', severity: 'error', message: `${nodes} nodes per host cannot share the batch (/training/batchSize ${batch}) evenly` });
+  }
+  if (algorithm === 'data-parallel' && nodes > 1) {
+    problems.push({ path: '/distributed/nodesPerHost', rule: 'nodes-unused', severity: 'warning', message: "nodes per host matter only to 'subnet-parallel'; 'data-parallel' trains the same subnets on every worker" });
+  }
+  return problems;
+}
+
+function divisorsUpTo(n: number, max: number): number[] {
+  const out: number[] = [];
+  for (let d = 1; d <= max; d++) if (n % d === 0) out.push(d);
+  return out;
 }
 
 /** Dataset paths of a config, as (JSON pointer, path relative to the config file, expected kind). */

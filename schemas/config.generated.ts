@@ -42,6 +42,7 @@ export interface MantaConfig {
   data: DataConfig;
   supernet: SupernetConfig;
   training: TrainingConfig;
+  distributed?: DistributedConfig;
   search?: SearchConfig;
   /**
    * Where results go.
@@ -399,6 +400,34 @@ export interface Phase {
   resolution?: number[];
 }
 /**
+ * How supernet training is spread over worker processes (one per device) and hosts. The global batch (/training/batchSize) is split evenly across all workers.
+ *
+ * This interface was referenced by `MantaConfig`'s JSON-Schema
+ * via the `definition` "DistributedConfig".
+ */
+export interface DistributedConfig {
+  /**
+   * 'data-parallel': every worker trains the same K subnets on its shard of the batch and the gradients are averaged over all workers. 'subnet-parallel': each node trains its own subnet (as many subnets per step as nodes); gradients are averaged within each node, then over nodes.
+   */
+  algorithm?: 'data-parallel' | 'subnet-parallel';
+  /**
+   * Training worker processes per host: 'auto' is one per GPU on a GPU host, otherwise one per CPU core (lowered to a count that divides the batch). 1 trains in the run's own process.
+   */
+  workersPerHost?: number | 'auto';
+  /**
+   * Logical nodes per host for 'subnet-parallel' (each node trains its own subnet); must divide the workers per host. Lets both algorithms run on one machine.
+   */
+  nodesPerHost?: number;
+  /**
+   * How long a worker waits for a peer (joining the job, or inside one all-reduce) before the job stops with an error naming that peer.
+   */
+  timeoutSeconds?: number;
+  /**
+   * TCP port of the job's rendezvous on the coordinator host when the job spans several hosts (a single-host job uses a free loopback port).
+   */
+  port?: number;
+}
+/**
  * Search of the trained supernet: measure subnets, fit an accuracy predictor, evolve, re-measure the Pareto front.
  *
  * This interface was referenced by `MantaConfig`'s JSON-Schema
@@ -509,6 +538,7 @@ export interface ResolvedConfig {
   data: ResolvedDataConfig;
   supernet: ResolvedSupernetConfig;
   training: ResolvedTrainingConfig;
+  distributed: ResolvedDistributedConfig;
   search: ResolvedSearchConfig;
   /**
    * Where results go.
@@ -864,6 +894,34 @@ export interface ResolvedPhase {
    * @minItems 1
    */
   resolution?: number[];
+}
+/**
+ * How supernet training is spread over worker processes (one per device) and hosts. The global batch (/training/batchSize) is split evenly across all workers.
+ *
+ * This interface was referenced by `ResolvedConfig`'s JSON-Schema
+ * via the `definition` "ResolvedDistributedConfig".
+ */
+export interface ResolvedDistributedConfig {
+  /**
+   * 'data-parallel': every worker trains the same K subnets on its shard of the batch and the gradients are averaged over all workers. 'subnet-parallel': each node trains its own subnet (as many subnets per step as nodes); gradients are averaged within each node, then over nodes.
+   */
+  algorithm: 'data-parallel' | 'subnet-parallel';
+  /**
+   * Training worker processes per host: 'auto' is one per GPU on a GPU host, otherwise one per CPU core (lowered to a count that divides the batch). 1 trains in the run's own process.
+   */
+  workersPerHost: number | 'auto';
+  /**
+   * Logical nodes per host for 'subnet-parallel' (each node trains its own subnet); must divide the workers per host. Lets both algorithms run on one machine.
+   */
+  nodesPerHost: number;
+  /**
+   * How long a worker waits for a peer (joining the job, or inside one all-reduce) before the job stops with an error naming that peer.
+   */
+  timeoutSeconds: number;
+  /**
+   * TCP port of the job's rendezvous on the coordinator host when the job spans several hosts (a single-host job uses a free loopback port).
+   */
+  port: number;
 }
 /**
  * Search of the trained supernet: measure subnets, fit an accuracy predictor, evolve, re-measure the Pareto front.

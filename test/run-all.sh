@@ -13,7 +13,7 @@ tail -1 test-artifacts/package.log
 if [ $# -gt 0 ]; then
   files=("$@")
 else
-  mapfile -t files < <(find test/unit test/daemon test/webview test/vscode -name '*.test.ts' 2>/dev/null | sort)
+  mapfile -t files < <(find test/unit test/daemon test/distributed test/webview test/vscode -name '*.test.ts' 2>/dev/null | sort)
 fi
 mkdir -p test-artifacts
 tap=test-artifacts/results.tap

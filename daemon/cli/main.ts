@@ -13,7 +13,7 @@ Usage:
                                        serve the JSON-RPC protocol (see daemon/service/PROTOCOL.md)
   manta info [--backend name]          backends, device and versions
   manta bench <suite> [--backend b] [--repeat n] [--json]
-                                       benchmarks: ${'train, search, telemetry'}
+                                       benchmarks: ${'train, search, telemetry, allreduce'}
   manta --version`;
 
 type Command = (argv: string[]) => Promise<number>;

@@ -15,6 +15,12 @@ export interface BatchOptions {
    * smaller than one batch still gives one batch per epoch.
    */
   dropLast?: boolean;
+  /**
+   * This worker's part of every batch: the batch (of `batchSize`) is cut into `count` equal shards and shard `index`
+   * is returned, so that the workers of a job together read each batch once and no example twice. A shard is the
+   * same slice of the same augmented images that the whole batch holds.
+   */
+  shard?: { index: number; count: number };
 }
 
 export function batchesPerEpoch(count: number, batchSize: number, dropLast = true): number {
@@ -83,21 +89,36 @@ export function makeTrainBatch(
   index: number,
 ): Batch {
   const start = index * opts.batchSize;
-  const size = Math.min(opts.batchSize, split.count - start);
+  const whole = Math.min(opts.batchSize, split.count - start);
+  const { from, to } = shardRange(whole, opts.shard);
   const pixels = split.height * split.width * split.channels;
-  const x = new Float32Array(size * pixels);
-  const y = new Int32Array(size);
+  const x = new Float32Array((to - from) * pixels);
+  const y = new Int32Array(to - from);
   const rng = Rng.derive(opts.seed, epoch, index);
   const pad = opts.augmentation.cropPadding;
-  for (let i = 0; i < size; i++) {
-    const src = order[start + i];
-    y[i] = split.labels[src];
+  // Every image of the whole batch draws its augmentation, in order, so a shard's images are augmented exactly as
+  // in the whole batch; only the shard's are written.
+  for (let i = 0; i < to; i++) {
     const flip = opts.augmentation.horizontalFlip ? rng.next() < 0.5 : false;
     const dy = pad > 0 ? rng.int(2 * pad + 1) - pad : 0;
     const dx = pad > 0 ? rng.int(2 * pad + 1) - pad : 0;
-    writeImage(split, src, lut, x, i * pixels, dy, dx, flip);
+    if (i < from) continue;
+    const src = order[start + i];
+    y[i - from] = split.labels[src];
+    writeImage(split, src, lut, x, (i - from) * pixels, dy, dx, flip);
   }
-  return { x, y, size, epoch, index };
+  return { x, y, size: to - from, epoch, index };
+}
+
+/** The images [from, to) of a batch of `size` that shard `shard.index` of `shard.count` takes. */
+export function shardRange(size: number, shard: BatchOptions['shard']): { from: number; to: number } {
+  if (!shard || shard.count === 1) return { from: 0, to: size };
+  if (!Number.isInteger(shard.count) || shard.count < 1 || !Number.isInteger(shard.index) || shard.index < 0 || shard.index >= shard.count) {
+    throw new RangeError(`shard ${shard.index} of ${shard.count} is not a shard`);
+  }
+  if (size % shard.count !== 0) throw new RangeError(`a batch of ${size} cannot be split into ${shard.count} equal shards`);
+  const per = size / shard.count;
+  return { from: shard.index * per, to: (shard.index + 1) * per };
 }
 
 /** The split in its stored order, normalized, without augmentation; the last batch may be smaller. */

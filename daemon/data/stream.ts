@@ -166,7 +166,7 @@ export class WorkerBatchStream implements BatchStream {
     this.at = start;
     this.ahead = start;
     this.depth = Math.max(1, Math.floor(opts.depth ?? 2));
-    const options: BatchOptions = { batchSize: opts.batchSize, seed: opts.seed, augmentation: opts.augmentation, dropLast: opts.dropLast };
+    const options: BatchOptions = { batchSize: opts.batchSize, seed: opts.seed, augmentation: opts.augmentation, dropLast: opts.dropLast, ...(opts.shard ? { shard: opts.shard } : {}) };
     this.worker = startWorker(opts.workerPath ?? batchWorkerPath(), { split: { ...split, images: shareImages(split.images) }, options });
     this.worker.on('message', (reply: BatchReply) => this.receive(reply));
     this.worker.on('error', (e) => this.fail(new Error(`batch worker failed: ${e.message}`)));

@@ -86,6 +86,11 @@ export interface TrainStreamOptions {
   startBatch: number;
   /** Prepare batches in a worker thread (default) or in the calling thread; both give the same batches. */
   prefetch?: 'worker' | 'sync';
+  /**
+   * A worker's part of every batch in a training job: batch `batchSize` cut into `count` equal shards, shard `index`
+   * returned (the same examples, augmented the same way, as in the whole batch).
+   */
+  shard?: { index: number; count: number };
 }
 
 /**

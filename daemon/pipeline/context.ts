@@ -3,6 +3,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../../schemas';
+import type { JobPlacement } from '../protocol/values';
 import type { Emit } from '../protocol/events';
 import { STAGES_DIR } from './run-folder';
 
@@ -36,6 +37,8 @@ export interface RunContext {
   checkStop(message?: string): void;
   readonly signal?: AbortSignal;
   readonly store: StageStore;
+  /** Where this host stands in a training job across hosts (none: this host alone). */
+  readonly placement?: JobPlacement;
 }
 
 /**

@@ -7,6 +7,7 @@ import { basename, join } from 'node:path';
 import type { ResolvedConfig } from '../../schemas';
 import type { Task } from '../ofa/task';
 import type { Emit, TelemetryEvents, TelemetryKind } from '../protocol/events';
+import type { JobPlacement } from '../protocol/values';
 import type { ResultsFile } from '../search/results';
 import { CurveCollector } from '../search/report';
 import { RunStopped, StageStore, type JobProgress, type JobStage, type RunContext } from './context';
@@ -45,6 +46,11 @@ export interface RunJobOptions {
   prefetch?: 'worker' | 'sync';
   /** Subnets timed directly to check the latency table (default 5; 0 skips the check). */
   latencyChecks?: number;
+  /**
+   * This host's place in a training job across hosts (left out: the job is this host's alone). A host other than the
+   * job's first ends its run after training: the coordinator host measures and searches.
+   */
+  placement?: JobPlacement;
   /** The task to run instead of the config's (tests plug a task of their own in here). */
   task?: (config: ResolvedConfig) => Promise<Task>;
 }
@@ -83,6 +89,7 @@ export async function runJob(config: ResolvedConfig, opts: RunJobOptions): Promi
     },
     signal: opts.signal,
     store: StageStore.of(opts.runDir),
+    ...(opts.placement ? { placement: opts.placement } : {}),
   };
   const finish = (status: 'completed' | 'stopped', extra: Partial<TelemetryEvents['run.finished']> = {}): void =>
     emit('run.finished', { status, wallMs: Date.now() - started, ...extra });
@@ -105,6 +112,12 @@ export async function runJob(config: ResolvedConfig, opts: RunJobOptions): Promi
   try {
     task = opts.task ? await opts.task(config) : await loadTask(ctx);
     const training = await trainStage(ctx, task, { resumeFrom, prefetch: opts.prefetch });
+    if (training.job && !training.job.coordinatorHost) {
+      const message = `trained as host ${training.job.hostIndex + 1} of ${new Set(training.job.hostOf).size} in a ${training.job.worldSize}-worker job; host '${training.job.hostOf[0]}' measures and searches the supernet`;
+      emit('log', { level: 'info', message });
+      finish('completed', { message });
+      return { status: 'completed' };
+    }
     const efficiency = await efficiencyStage(ctx, task, backend, opts.cacheDir ?? defaultCacheDir());
     const measured = await measureStage(ctx, task, efficiency);
     const predictor = await predictorStage(ctx, task, measured);

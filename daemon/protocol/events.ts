@@ -1,6 +1,6 @@
 // Telemetry events: what a run tells the world, typed once by an event-name-to-payload map. The daemon writes them
 // to the run's event log and streams them to clients; the extension and the webviews read them. Plain JSON only.
-import type { Arch, Objective, PhaseName, PredictorStats, SampleSpace } from './values';
+import type { Arch, DistributedAlgorithm, Objective, PhaseName, PredictorStats, SampleSpace } from './values';
 
 export interface BackendInfo {
   /** tfjs backend name: tensorflow, webgpu, wasm or cpu. */
@@ -22,6 +22,21 @@ export interface ParetoPoint {
   testAccuracy?: number;
 }
 
+export interface WorkerStatus {
+  /** Rank in the job (0 is the coordinator). */
+  rank: number;
+  /** Node id (the subnet-parallel unit: workers of a node train the same subnet). */
+  node: number;
+  /** Label of the host it runs on. */
+  host: string;
+  imagesPerSec: number;
+  /** Milliseconds the last step spent in the gradient all-reduce (waiting for peers included). */
+  allReduceMs: number;
+  state: 'running' | 'stalled' | 'lost' | 'done';
+  /** Why it is stalled or lost, e.g. "no data from rank 2 (host 'b') for 30 s". */
+  detail?: string;
+}
+
 export interface TelemetryEvents {
   'run.started': { runId: string; name: string; task: string; backend: BackendInfo; seed: number; resumedFromStep?: number };
   'run.finished': { status: 'completed' | 'stopped' | 'failed'; resultsPath?: string; message?: string; wallMs: number };
@@ -39,6 +54,11 @@ export interface TelemetryEvents {
     imagesPerSec: number;
     worker: number;
   };
+  /**
+   * The training job's workers (sent with sampled `step` events of a run trained by several workers): where each runs,
+   * its throughput and the time its last step spent in the all-reduce; `state` marks a stalled or lost worker.
+   */
+  workers: { step: number; algorithm: DistributedAlgorithm; workers: WorkerStatus[] };
   'subnet.sampled': { step: number; index: number; seed: number; arch: Arch };
   evaluation: {
     phaseIndex: number;

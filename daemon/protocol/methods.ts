@@ -7,7 +7,7 @@ import type { MantaConfig } from '../../schemas/config.generated';
 import type { MantaErrorData } from './errors';
 import type { BackendInfo, TelemetryEvent } from './events';
 import type { ResultsFile } from './results';
-import type { Arch, BackendName, PhaseName } from './values';
+import type { Arch, BackendName, JobPlacement, PhaseName } from './values';
 
 export type { MantaConfig };
 
@@ -127,6 +127,11 @@ export interface StartRunParams {
   configDir?: string;
   /** Or the path of a *.manta.json file on the daemon's host (then neither config nor configDir). */
   configPath?: string;
+  /**
+   * This daemon's place in a training job across several hosts (the starter sends it to every host's daemon with
+   * the same token). Left out: the run trains on this host alone, over the workers its config asks for.
+   */
+  job?: JobPlacement;
 }
 export interface RunResult {
   run: RunSummary;
@@ -145,7 +150,11 @@ export const PauseRunRequest = new RequestType<RunRef, RunResult, MantaErrorData
 /** Continues a paused or interrupted run from its last good checkpoint. The event log is first cut back to that
  * checkpoint's `checkpoint` event (attached clients get `manta/runStatus` with truncatedToSeq), so a replay shows
  * each step once. */
-export const ResumeRunRequest = new RequestType<RunRef, RunResult, MantaErrorData>(Methods.resumeRun);
+export const ResumeRunRequest = new RequestType<ResumeRunParams, RunResult, MantaErrorData>(Methods.resumeRun);
+export interface ResumeRunParams extends RunRef {
+  /** For a run that trained in a job across hosts: the job's placement again (a fresh token; the hosts the same). */
+  job?: JobPlacement;
+}
 
 export type ListRunsParams = Record<string, never>;
 export interface ListRunsResult {

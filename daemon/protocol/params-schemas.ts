@@ -14,6 +14,25 @@ const hostPath = { type: 'string', minLength: 1, maxLength: 4096, description: '
 const seq = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
 const empty = { type: 'object', additionalProperties: false, properties: {} } as const;
 const backendName = { type: 'string', enum: ['tensorflow', 'webgpu', 'wasm', 'cpu'] } as const;
+/** A job placement (values.ts JobPlacement): host labels, this host's index, the rendezvous and the job's token. */
+const jobPlacement = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['hosts', 'hostIndex', 'workersPerHost', 'coordinator', 'bindAddress', 'token'],
+  properties: {
+    hosts: { type: 'array', minItems: 1, maxItems: 256, items: { type: 'string', minLength: 1, maxLength: 253 } },
+    hostIndex: { type: 'integer', minimum: 0, maximum: 255 },
+    workersPerHost: { type: 'integer', minimum: 1, maximum: 64 },
+    coordinator: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['host', 'port'],
+      properties: { host: { type: 'string', minLength: 1, maxLength: 253 }, port: { type: 'integer', minimum: 1, maximum: 65535 } },
+    },
+    bindAddress: { type: 'string', minLength: 1, maxLength: 253 },
+    token: { type: 'string', pattern: '^[0-9a-fA-F]{32,128}$' },
+  },
+} as const;
 const runRef = { type: 'object', additionalProperties: false, required: ['runId'], properties: { runId } } as const;
 const numberList = (itemType: 'integer' | 'number', max: number) =>
   ({ type: 'array', minItems: 1, maxItems: 256, items: { type: itemType, minimum: 0, maximum: max } }) as const;
@@ -49,11 +68,11 @@ export const paramsSchemas: Record<RequestMethod, object> = {
   [Methods.startRun]: {
     type: 'object',
     additionalProperties: false,
-    properties: { config: { type: 'object' }, configDir: hostPath, configPath: hostPath },
+    properties: { config: { type: 'object' }, configDir: hostPath, configPath: hostPath, job: jobPlacement },
   },
   [Methods.stopRun]: runRef,
   [Methods.pauseRun]: runRef,
-  [Methods.resumeRun]: runRef,
+  [Methods.resumeRun]: { type: 'object', additionalProperties: false, required: ['runId'], properties: { runId, job: jobPlacement } },
   [Methods.listRuns]: empty,
   [Methods.attach]: {
     type: 'object',

@@ -67,3 +67,26 @@ export interface PredictorStats {
   heldOutSize: number;
   warning?: string;
 }
+
+/** How supernet training is spread over workers (the config's /distributed/algorithm). */
+export type DistributedAlgorithm = ResolvedConfig['distributed']['algorithm'];
+
+/**
+ * Where one host's daemon stands in a training job that spans several hosts (startRun/resumeRun's `job`). Host i's
+ * workers are ranks i·workersPerHost … (i+1)·workersPerHost − 1; host 0 is the coordinator, whose run goes on to the
+ * search after training. The token is the job's secret: it proves a peer belongs to the job and is never stored.
+ */
+export interface JobPlacement {
+  /** Label of every host of the job, in order (host 0 is the coordinator). */
+  hosts: string[];
+  /** This daemon's host in `hosts`. */
+  hostIndex: number;
+  /** Training workers on every host (the same on all). */
+  workersPerHost: number;
+  /** The coordinator's rendezvous address as the other hosts reach it. */
+  coordinator: { host: string; port: number };
+  /** Address this host's workers listen on for their peers (an address the other hosts can reach). */
+  bindAddress: string;
+  /** Hex secret shared by the job's hosts. */
+  token: string;
+}

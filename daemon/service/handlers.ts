@@ -28,6 +28,7 @@ import {
   type MeasureLatencyTableParams,
   type MeasureLatencyTableResult,
   type RequestMethod,
+  type ResumeRunParams,
   type RunRef,
   type RunResult,
   type ShutdownResult,
@@ -111,7 +112,7 @@ async function hostInfo({ daemon }: HandlerContext): Promise<HostInfo> {
 
 async function startRun({ daemon }: HandlerContext, p: StartRunParams): Promise<RunResult> {
   const prepared = await prepareRun(p, daemon.allowedRoots);
-  return { run: await daemon.runs.start(prepared) };
+  return { run: await daemon.runs.start(prepared, p.job) };
 }
 
 async function stopRun({ daemon }: HandlerContext, p: RunRef): Promise<RunResult> {
@@ -122,8 +123,8 @@ async function pauseRun({ daemon }: HandlerContext, p: RunRef): Promise<RunResul
   return { run: await daemon.runs.pause(p.runId) };
 }
 
-async function resumeRun({ daemon }: HandlerContext, p: RunRef): Promise<RunResult> {
-  return { run: await daemon.runs.resume(p.runId) };
+async function resumeRun({ daemon }: HandlerContext, p: ResumeRunParams): Promise<RunResult> {
+  return { run: await daemon.runs.resume(p.runId, p.job) };
 }
 
 async function listRuns({ daemon }: HandlerContext): Promise<ListRunsResult> {

@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { RUN_META_FILE } from '../pipeline/run-folder';
 import type { RunStatus, StartSyntheticRunParams } from '../protocol/methods';
+import type { JobPlacement } from '../protocol/values';
 import type { Warn } from './event-log';
 
 export interface RunMeta {
@@ -25,6 +26,8 @@ export interface RunMeta {
   workerPid?: number;
   /** A synthetic run (benchmarks, tests) instead of a config's job. */
   synthetic?: StartSyntheticRunParams;
+  /** The job across hosts this run trained in (its token left out: a resume is given the placement again). */
+  job?: Omit<JobPlacement, 'token'>;
 }
 
 /** Writes JSON through a temp file, fsync and rename, so a reader sees the old file or the new one, never half. */

@@ -43,6 +43,11 @@ export const RESUMABLE: ReadonlySet<RunStatus> = new Set(['paused', 'interrupted
 /** Final statuses: such a run's log is only read, never changed. */
 export const FINISHED: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'stopped']);
 
+/** Whether manta/resumeRun applies: a paused or interrupted run, or one of a job across hosts that failed (a peer lost). */
+export function isResumable(run: { status: RunStatus; meta: { job?: unknown }; damaged?: boolean }): boolean {
+  return RESUMABLE.has(run.status) || (run.status === 'failed' && run.meta.job !== undefined && !run.damaged);
+}
+
 export function runError(code: number, message: string): ResponseError<MantaErrorData> {
   return new ResponseError<MantaErrorData>(code, message);
 }
@@ -81,7 +86,7 @@ export class RunRegistry {
         run.meta.message = 'its daemon stopped before it finished; resume continues from the last checkpoint';
       }
       try {
-        const log = await EventLog.open(path.join(runDir, EVENTS_FILE), (m) => this.opts.warn(m, runId), { readOnly: FINISHED.has(run.status) });
+        const log = await EventLog.open(path.join(runDir, EVENTS_FILE), (m) => this.opts.warn(m, runId), { readOnly: FINISHED.has(run.status) && !isResumable(run) });
         run.nextSeq = log.nextSeq;
         await this.refold(run, log);
         await log.close();
@@ -155,7 +160,7 @@ export class RunRegistry {
       nextSeq: run.nextSeq,
       progress: { ...run.progress },
       ...(run.meta.message && run.status !== 'running' ? { message: run.meta.message } : {}),
-      resumable: RESUMABLE.has(run.status),
+      resumable: isResumable(run),
     };
   }
 
@@ -193,7 +198,7 @@ export class RunRegistry {
           run.nextSeq = log.nextSeq;
           for (const a of run.attachments.values()) a.kick();
         },
-        () => FINISHED.has(run.status),
+        () => FINISHED.has(run.status) && !isResumable(run),
       ),
       attachments: new Map(),
       outputTail: [],

@@ -7,6 +7,9 @@ import type { RunStatus } from '../protocol/methods';
 import type { EventLog } from './event-log';
 import { applyBodies, bodyKind } from './progress';
 import type { RunRecord, RunRegistry } from './run-registry';
+import { MantaErrorCodes } from '../protocol/errors';
+import { detectGpus, GpuLedger, gpusWanted, RUN_GPUS_ENV } from './devices';
+import { runError } from './run-registry';
 import { forkWorker, type FromWorker, type ToWorker, type WorkerEntry, type WorkerJob } from './worker-ipc';
 
 export interface RunSupervisorOptions {
@@ -16,20 +19,69 @@ export interface RunSupervisorOptions {
   workerOutput: (runId: string, line: string) => void;
   /** How long a worker may take to stop when asked before it is killed (default 20 s). */
   stopGraceMs?: number;
+  /** The GPUs runs may use (default: what nvidia-smi lists). */
+  gpus?: number[];
 }
 
 export class RunSupervisor {
+  private readonly gpus: GpuLedger;
+  /** Runs waiting for GPUs, in the order they asked. */
+  private waiting: { run: RunRecord; job: WorkerJob; count: number }[] = [];
+
   constructor(
     private readonly registry: RunRegistry,
     private readonly opts: RunSupervisorOptions,
-  ) {}
+  ) {
+    this.gpus = new GpuLedger(opts.gpus ?? detectGpus());
+  }
 
-  /** Forks a worker for `job`; the run is running until the worker exits. */
+  /**
+   * Forks a worker for `job`; the run is running until the worker exits. A run that needs GPUs gets its own (one per
+   * training worker) or waits, running but without a worker, until another run gives enough back.
+   */
   launch(run: RunRecord, job: WorkerJob): void {
+    const count = job.kind === 'run' ? gpusWanted(job.config, this.gpus.gpus.length, job.placement) : 0;
+    if (count > this.gpus.gpus.length) {
+      throw runError(MantaErrorCodes.InvalidParams, `the run asks for ${count} training workers, one per GPU, and this host has ${this.gpus.gpus.length} GPUs; set /distributed/workersPerHost to at most ${this.gpus.gpus.length}`);
+    }
+    const mine = count > 0 ? this.gpus.take(run.meta.runId, count) : [];
+    if (!mine) {
+      this.waiting.push({ run, job, count });
+      void this.registry.setStatus(run, 'running', `waiting for ${count} free GPU${count > 1 ? 's' : ''}`);
+      void run.log.acquire().then((log) => {
+        log.append('waiting', { reason: `${count} free GPU${count > 1 ? 's' : ''} (${this.gpus.describe()})` });
+        run.log.release();
+      });
+      return;
+    }
+    this.fork(run, job, mine);
+  }
+
+  /** Takes a waiting run off the queue (stopped before it got its GPUs); whether it was waiting. */
+  dropWaiting(run: RunRecord): boolean {
+    const before = this.waiting.length;
+    this.waiting = this.waiting.filter((w) => w.run !== run);
+    return this.waiting.length < before;
+  }
+
+  private releaseGpus(run: RunRecord): void {
+    this.gpus.release(run.meta.runId);
+    const still: typeof this.waiting = [];
+    for (const w of this.waiting) {
+      const got = this.gpus.take(w.run.meta.runId, w.count);
+      if (got) this.fork(w.run, w.job, got);
+      else still.push(w);
+    }
+    this.waiting = still;
+  }
+
+  private fork(run: RunRecord, job: WorkerJob, gpus: number[]): void {
     const runId = run.meta.runId;
     let logReady: Promise<EventLog> | undefined = run.log.acquire();
     logReady.catch((e: Error) => this.opts.warn(`cannot open the event log of run ${runId}: ${e.message}; its events are lost`, runId));
-    const child = forkWorker(this.opts.workerEntry());
+    // The run's process (its first training worker) sees its first GPU only; it hands the others to its workers.
+    const env = gpus.length > 0 ? { ...process.env, CUDA_VISIBLE_DEVICES: String(gpus[0]), [RUN_GPUS_ENV]: gpus.join(',') } : process.env;
+    const child = forkWorker(this.opts.workerEntry(), env);
     run.worker = child;
     run.outcome = undefined;
     run.stopping = undefined;
@@ -70,6 +122,7 @@ export class RunSupervisor {
         if (ended) return;
         ended = true;
         void queue.then(async () => {
+          this.releaseGpus(run);
           await this.workerExited(run, code, signal).catch((e: Error) => this.opts.warn(`run ${runId}: ${e.message}`, runId));
           logReady = undefined;
           run.log.release();

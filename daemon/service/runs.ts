@@ -7,10 +7,11 @@ import * as path from 'node:path';
 import { CONFIG_FILE, createRunFolder } from '../pipeline/run-folder';
 import { MantaErrorCodes } from '../protocol/errors';
 import type { RunStatus, RunSummary, StartSyntheticRunParams } from '../protocol/methods';
+import type { JobPlacement } from '../protocol/values';
 import { Attachment, type EventSink } from './attachment';
 import type { PreparedRun } from './prepare-run';
-import { readRunMeta, writeJsonAtomic } from './run-files';
-import { RESUMABLE, RunRegistry, runError, type RunRecord } from './run-registry';
+import { readRunMeta, writeJsonAtomic, type RunMeta } from './run-files';
+import { isResumable, RESUMABLE, RunRegistry, runError, type RunRecord } from './run-registry';
 import { pickCheckpoint, resumeJob } from './run-resume';
 import { ensureOldWorkerGone, RunSupervisor } from './run-supervisor';
 import { testPause } from '../train/test-pause';
@@ -97,15 +98,15 @@ export class RunManager {
 
   // ——— starting ———
 
-  async start(prepared: PreparedRun): Promise<RunSummary> {
+  async start(prepared: PreparedRun, placement?: JobPlacement): Promise<RunSummary> {
     this.refuseWhenClosing();
     const { runId, runDir } = await createRunFolder(prepared.runsDir, prepared.config.name);
-    const meta = this.registry.newMeta(runId, prepared.config.name, prepared.configDir, prepared.configPath);
+    const meta: RunMeta = { ...this.registry.newMeta(runId, prepared.config.name, prepared.configDir, prepared.configPath), ...(placement ? { job: withoutToken(placement) } : {}) };
     await writeJsonAtomic(path.join(runDir, CONFIG_FILE), prepared.submitted);
     const run = await this.registry.create(meta, runDir);
     const log = await run.log.acquire();
     for (const message of prepared.warnings) log.append('log', { level: 'warn', message });
-    this.supervisor.launch(run, { kind: 'run', config: prepared.config, runDir, configDir: prepared.configDir, resume: false, cacheDir: this.opts.cacheDir });
+    this.supervisor.launch(run, { kind: 'run', config: prepared.config, runDir, configDir: prepared.configDir, resume: false, cacheDir: this.opts.cacheDir, ...(placement ? { placement } : {}) });
     run.log.release();
     return this.registry.summary(run);
   }
@@ -127,6 +128,8 @@ export class RunManager {
     return this.locked(run, async () => {
       if (run.worker) {
         await this.supervisor.stopWorker(run, 'stop');
+      } else if (this.supervisor.dropWaiting(run)) {
+        await this.finish(run, 'stopped', 'stopped by request while it waited for GPUs');
       } else if (RESUMABLE.has(run.status)) {
         await this.finish(run, 'stopped', 'stopped by request');
       } else {
@@ -154,15 +157,19 @@ export class RunManager {
    * logged, or corrupt) are removed, and a worker resumes the job from it; the events left before the cut are the
    * earlier attempts' history, which the worker reads back for the job.
    */
-  resume(runId: string): Promise<RunSummary> {
+  resume(runId: string, placement?: JobPlacement): Promise<RunSummary> {
     const run = this.registry.get(runId);
     return this.locked(run, async () => {
       this.refuseWhenClosing();
-      if (!RESUMABLE.has(run.status)) {
-        throw runError(MantaErrorCodes.InvalidRunState, `run ${runId} is ${run.status}; only a paused or interrupted run can be resumed`);
+      if (!isResumable(run)) {
+        throw runError(MantaErrorCodes.InvalidRunState, `run ${runId} is ${run.status}; only a paused or interrupted run (or one whose training job across hosts failed) can be resumed`);
       }
       await ensureOldWorkerGone(run);
       const job = await resumeJob(run, this.opts.cacheDir); // first: a config that no longer validates changes nothing
+      if (job.kind === 'run') {
+        checkResumePlacement(run.meta, placement);
+        if (placement) job.placement = placement;
+      }
       const log = await run.log.acquire();
       try {
         const checkpoint = await pickCheckpoint(run.runDir, log, (m) => this.opts.warn(`run ${runId}: ${m}`, runId));
@@ -181,7 +188,12 @@ export class RunManager {
         if (job.kind === 'run' && checkpoint) job.historyToSeq = lastSeq;
         log.append('log', {
           level: 'info',
-          message: checkpoint ? `resuming from the checkpoint of step ${checkpoint.step}` : 'no usable checkpoint: restarting the run from the beginning',
+          message:
+            run.meta.job && run.meta.job.hostIndex > 0
+              ? `resuming as host ${run.meta.job.hostIndex + 1} of the job: training continues from the last checkpoint of host '${run.meta.job.hosts[0]}'`
+              : checkpoint
+                ? `resuming from the checkpoint of step ${checkpoint.step}`
+                : 'no usable checkpoint: restarting the run from the beginning',
         });
         // The cut and what the resume continues from are on disk before the worker starts.
         await log.flush();
@@ -263,5 +275,23 @@ export class RunManager {
       run.log.release();
     }
     await this.registry.setStatus(run, status, message);
+  }
+}
+
+function withoutToken(p: JobPlacement): Omit<JobPlacement, 'token'> {
+  const { token: _token, ...rest } = p;
+  return rest;
+}
+
+/** A run that trained across hosts resumes only as the same host of the same job (its peers resume with it). */
+function checkResumePlacement(meta: RunMeta, placement: JobPlacement | undefined): void {
+  const was = meta.job;
+  if (!was && !placement) return;
+  if (was && !placement) {
+    throw runError(MantaErrorCodes.InvalidRunState, `run ${meta.runId} trained as host ${was.hostIndex + 1} of a job across ${was.hosts.join(', ')}; resume it with the job's placement (manta/resumeRun with job), on every host of the job`);
+  }
+  if (!was && placement) throw runError(MantaErrorCodes.InvalidRunState, `run ${meta.runId} trained on this host alone; it cannot resume as part of a job across hosts`);
+  if (was && placement && (was.hostIndex !== placement.hostIndex || was.hosts.join('\n') !== placement.hosts.join('\n') || was.workersPerHost !== placement.workersPerHost)) {
+    throw runError(MantaErrorCodes.InvalidRunState, `run ${meta.runId} was host ${was.hostIndex + 1} of ${was.hosts.join(', ')} with ${was.workersPerHost} workers each; resume it with the same hosts, position and workers`);
   }
 }

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { StartSyntheticRunParams } from '../protocol/methods';
-import type { Arch, BackendName } from '../protocol/values';
+import type { Arch, BackendName, JobPlacement } from '../protocol/values';
 import type { ResolvedConfig } from '../../schemas';
 
 export type WorkerJob =
@@ -19,6 +19,8 @@ export type WorkerJob =
       cacheDir: string;
       /** On resume: the events up to this seq are the earlier attempts'; the worker reads them (event-log.ts's reader) for the job. */
       historyToSeq?: number;
+      /** This host's place in a job across hosts (its token travels only over this IPC channel, never to disk). */
+      placement?: JobPlacement;
     }
   | { kind: 'synthetic'; params: StartSyntheticRunParams; runDir: string; resume: boolean }
   | { kind: 'task'; task: WorkerTask };

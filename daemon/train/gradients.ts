@@ -3,11 +3,15 @@
 import { flatten, tf } from '../engine';
 
 /**
- * Reduces gradient buckets across workers in place (e.g. an all-reduce that averages). Every worker passes buckets
- * of the same layout (`planGradientBuckets` over the same variables); the last bucket holds one flag per variable,
- * 1 where this worker's subnets reached the variable, so that after a sum or a mean "reached anywhere" is "flag > 0".
+ * Reduces gradient buckets across workers in place (an all-reduce that averages). Every worker passes buckets of the
+ * same layout (`planGradientBuckets` over the same variables), then one bucket of flags, one per variable, 1 where
+ * this worker's subnets reached the variable, so that after a sum or a mean "reached anywhere" is "flag > 0"; then,
+ * when the caller gives one, a control block (stop votes, worker figures) averaged like the rest.
  */
 export type GradientReducer = (buckets: Float32Array[]) => void | Promise<void>;
+
+/** Backends whose tensors are host memory already (no device copy to save). */
+const HOST_MEMORY_BACKENDS = new Set(['wasm', 'cpu']);
 
 /** Sums gradient maps, keeping one tensor per variable (the caller's tensors are disposed as they are added). */
 export class GradientAccumulator {
@@ -88,17 +92,36 @@ export async function reduceGradients(
   grads: Map<string, tf.Tensor>,
   layout: GradientBucketLayout,
   reducer: GradientReducer,
+  control?: Float32Array,
 ): Promise<Map<string, tf.Tensor>> {
   const buckets = layout.bucketSizes.map((n) => new Float32Array(n));
   const reached = new Float32Array(layout.slots.length);
+  // On a device backend (tfjs-node-gpu, webgpu) one read-back per bucket: the bucket's gradients are concatenated on
+  // the device first. On wasm and cpu the tensors already live in host memory, so each is copied straight in.
+  const perBucket = !HOST_MEMORY_BACKENDS.has(tf.getBackend());
+  const members = layout.bucketSizes.map(() => [] as { slot: BucketSlot; g: tf.Tensor }[]);
   layout.slots.forEach((slot, i) => {
     const g = grads.get(slot.name);
     if (!g) return;
-    flatten([g], buckets[slot.bucket].subarray(slot.offset, slot.offset + slot.size));
     reached[i] = 1;
+    if (perBucket) members[slot.bucket].push({ slot, g });
+    else flatten([g], buckets[slot.bucket].subarray(slot.offset, slot.offset + slot.size));
   });
+  if (perBucket) {
+    members.forEach((list, b) => {
+      if (list.length === 0) return;
+      const flat = tf.tidy(() => tf.concat(list.map(({ g }) => tf.reshape(g, [-1]))));
+      const data = flat.dataSync() as Float32Array;
+      flat.dispose();
+      let at = 0;
+      for (const { slot } of list) {
+        buckets[b].set(data.subarray(at, at + slot.size), slot.offset);
+        at += slot.size;
+      }
+    });
+  }
   for (const g of grads.values()) g.dispose();
-  await reducer([...buckets, reached]);
+  await reducer(control ? [...buckets, reached, control] : [...buckets, reached]);
   const out = new Map<string, tf.Tensor>();
   layout.slots.forEach((slot, i) => {
     if (reached[i] > 0) {

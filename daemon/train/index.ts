@@ -32,5 +32,5 @@ export {
 } from './gradients';
 export { Sgd, type ParamInfo, type SgdOptions } from './optimizer';
 export { evaluateSubnet, type EvaluateOptions, type SubnetEvaluation } from './evaluate';
-export { configFingerprint, Trainer, type StepReport, type TrainerOptions } from './trainer';
+export { configFingerprint, Trainer, type StepReport, type TrainerJob, type TrainerOptions } from './trainer';
 export { trainSupernet, type TrainProgress, type TrainSupernetOptions, type TrainSupernetResult } from './train-supernet';

@@ -7,7 +7,7 @@ import { encodeCheckpoint } from './checkpoint-codec';
 import { removeStaleTempFiles, writeCheckpointFile } from './checkpoint-files';
 import type { GradientReducer } from './gradients';
 import type { PhaseResult, TrainerState } from './state';
-import { Trainer } from './trainer';
+import { Trainer, type TrainerJob } from './trainer';
 
 export interface TrainProgress {
   step: number;
@@ -19,9 +19,14 @@ export interface TrainSupernetOptions {
   emit: Emit;
   onProgress?: (p: TrainProgress) => void;
   reducer?: GradientReducer;
+  /** The job this process trains in (with `reducer`); see TrainerJob. */
+  job?: TrainerJob;
   /** A checkpoint to continue from (same config and task). */
   resumeFrom?: TrainerState;
-  /** Stops after the current step; the run returns with `stopped` (and writes a checkpoint when it has a folder). */
+  /**
+   * Stops after the current step; the run returns with `stopped` (and writes a checkpoint when it has a folder). In a
+   * job the request travels with the step's gradients, so every worker stops after the same step.
+   */
   signal?: AbortSignal;
   /**
    * Folder for checkpoints: every `training.checkpointEverySteps` steps, after each phase's evaluation and when
@@ -50,6 +55,7 @@ export async function trainSupernet(config: ResolvedConfig, task: Task, opts: Tr
   const trainerOptions = {
     emit: opts.emit,
     reducer: opts.reducer,
+    job: opts.job,
     prefetch: opts.prefetch,
     worker: opts.worker,
     stepEventIntervalMs: opts.stepEventIntervalMs,
@@ -79,12 +85,17 @@ export async function trainSupernet(config: ResolvedConfig, task: Task, opts: Tr
         continue;
       }
       if (trainer.done) break;
-      if (opts.signal?.aborted) {
+      const stopWanted = opts.signal?.aborted === true;
+      if (stopWanted && !opts.reducer) {
         stopped = true;
         break;
       }
-      const r = await trainer.step();
+      const r = await trainer.step({ stop: stopWanted });
       opts.onProgress?.({ step: trainer.stepIndex, totalSteps: trainer.totalSteps, phaseIndex: r.phaseIndex });
+      if (r.stopAgreed) {
+        stopped = !trainer.done || trainer.evaluationDue() !== undefined;
+        if (stopped) break;
+      }
       if (trainer.stepIndex % every === 0) await save();
     }
     if (stopped) await save();

@@ -19,7 +19,28 @@ import type { PhaseResult, SubnetScore, TensorRecord, TrainerState } from './sta
 /** Sub-streams of the run seed (Rng.derive(seed, STREAM, …)), so no two uses of randomness share one. */
 const STREAM = { subnet: 1, dropout: 2, teacher: 3, data: 4 } as const;
 
+/**
+ * The training job this trainer belongs to, when several workers train the supernet together (MANTA's two
+ * algorithms). Every worker holds the same supernet; worker `rank` reads shard `rank` of every global batch.
+ * - data-parallel: every rank trains the step's K sampled subnets; gradients are averaged over all ranks.
+ * - subnet-parallel: the ranks of node n train node n's own subnet (one per node per step, whatever K is); the
+ *   reducer averages within each node, then over nodes.
+ * `ranks` are the ranks whose gradients this process computes: one in a real job; all of them in the one-process
+ * reference that the tests compare a job with (each rank's shard run in turn as a micro-batch, gradients averaged).
+ */
+export interface TrainerJob {
+  algorithm: 'data-parallel' | 'subnet-parallel';
+  worldSize: number;
+  /** Node id of every rank. */
+  nodeOf: readonly number[];
+  /** Host label of every rank (telemetry). */
+  hostOf?: readonly string[];
+  ranks: readonly number[];
+}
+
 export interface TrainerOptions {
+  /** The job this trainer is part of (left out: one worker). */
+  job?: TrainerJob;
   /** Telemetry: `phase`, `step` (sampled), `subnet.sampled` (with the sampled steps), `evaluation`, `log`. */
   emit?: Emit;
   /** Exchanges gradient buckets between workers; left out (one worker) the gradients are used as they are. */
@@ -45,6 +66,19 @@ export interface StepReport {
   archs: Arch[];
   /** Whether a `step` event went out for this step. */
   reported: boolean;
+  /** In a job: whether any worker asked to stop at this step (all of them learn it from the same reduction). */
+  stopAgreed: boolean;
+}
+
+/** What a step asks of the job besides its gradients. */
+export interface StepRequest {
+  /** This worker wants the job to stop after this step (e.g. the user stopped the run on its host). */
+  stop?: boolean;
+}
+
+/** Floats of the control block reduced with the gradients: [stop vote, then per rank: images/s, all-reduce ms]. */
+function controlFloats(worldSize: number): number {
+  return 1 + 2 * worldSize;
 }
 
 export class Trainer {
@@ -57,7 +91,12 @@ export class Trainer {
   private readonly sgd: Sgd;
   private readonly layout: GradientBucketLayout | undefined;
   private readonly emit: Emit;
-  private stream: TrainStream<{ readonly size: number }> | undefined;
+  private readonly job: TrainerJob;
+  /** One batch stream per rank computed here. */
+  private readonly streams = new Map<number, TrainStream<{ readonly size: number }>>();
+  /** The last step's figures of every rank (from the control block), in a job with a reducer. */
+  private lastWorkers: { imagesPerSec: number; allReduceMs: number }[] | undefined;
+  private lastStepStats = { imagesPerSec: 0, allReduceMs: 0 };
   private current = 0;
   private preparedPhase = -1;
   private evaluatedPhases = 0;
@@ -71,6 +110,9 @@ export class Trainer {
     private readonly options: TrainerOptions = {},
   ) {
     this.seed = config.seed;
+    // One worker is a job of one: subnet-parallel then trains one subnet per step (its one node's), as the config says.
+    this.job = options.job ?? { algorithm: config.distributed.algorithm, worldSize: 1, nodeOf: [0], ranks: [0] };
+    checkJob(this.job, config.training.batchSize);
     this.schedule = planSchedule(config.training, config.supernet, task.data.trainCount);
     this.configKey = configFingerprint(config);
     const supernet = task.supernet;
@@ -118,85 +160,117 @@ export class Trainer {
   }
 
   /** One update of the supernet. */
-  async step(): Promise<StepReport> {
+  async step(request: StepRequest = {}): Promise<StepReport> {
     if (this.done) throw new Error(`Trainer.step: all ${this.schedule.totalSteps} steps are done`);
+    const started = performance.now();
     const step = this.current;
     const pos = locateStep(this.schedule, step);
     const phase = this.schedule.phases[pos.phaseIndex];
     if (this.preparedPhase < phase.index) this.beginPhase(phase);
-    const batch = await this.nextBatch(pos.dataEpoch, pos.dataBatch);
     const lr = learningRateAt(phase, pos.stepInPhase);
     const now = performance.now();
     const last = pos.stepInPhase === phase.steps - 1;
     const report = pos.stepInPhase === 0 || last || now - this.lastEventAt >= (this.options.stepEventIntervalMs ?? 1000);
 
-    const subnets = this.sampleSubnets(step, phase);
-    // The input once per resolution the step's subnets (and the teacher) run at, the labels with the first of them.
-    // Kept: the teacher asks for its input inside a tidy, and the subnets reuse it after that tidy ends.
-    const inputs = new Map<number, tf.Tensor>();
-    let labels: tf.Tensor | undefined;
-    const inputAt = (r: number): tf.Tensor => {
-      let t = inputs.get(r);
-      if (!t) {
-        const made = tf.tidy(() => this.task.tensors(batch, r));
-        inputs.set(r, (t = tf.keep(made.x)));
-        if (labels) made.y.dispose();
-        else labels = tf.keep(made.y);
-      }
-      return t;
-    };
-    inputAt(subnets[0].arch.r);
-    const y = labels as tf.Tensor;
     const supernet = this.task.supernet;
     const kd = !phase.largestOnly && this.config.training.kdRatio > 0;
     const lossOptions = { labelSmoothing: this.config.training.labelSmoothing, kdRatio: kd ? this.config.training.kdRatio : 0 };
-    let teacher: tf.Tensor | undefined;
     const accumulator = new GradientAccumulator();
+    const owned: tf.Tensor[] = [];
     let grads: Map<string, tf.Tensor> | undefined;
     let lossTotal: tf.Scalar | undefined;
+    let images = 0;
+    let passes = 0;
+    const stepSubnets = this.sampleSubnets(step, phase);
+    let reportedSubnets: { arch: Arch; seed: number }[] = stepSubnets;
+    let stopAgreed = false;
+    let allReduceMs = 0;
     try {
-      if (kd) {
-        // OFA's teacher runs in training mode without gradients: batch statistics (running statistics are only set
-        // by recalibration here), dropout from its own seed stream. Once per step, shared by the K subnets.
-        const largest = this.task.space.largest();
-        const seed = Rng.derive(this.seed, STREAM.teacher, step).nextUint32();
-        teacher = tf.tidy(() => supernet.forward(inputAt(largest.r), largest, { training: true, seed }));
-      }
-      for (const s of subnets) {
-        const input = inputAt(s.arch.r);
-        const { value, grads: g } = tf.variableGrads(() => {
-          const out = supernet.forward(input, s.arch, { training: true, seed: s.dropoutSeed });
-          if (report) {
-            const m = this.task.metric(out, y);
-            if (m.name === 'accuracy') this.telemetry.accuracy.push(m.value);
+      for (const rank of this.job.ranks) {
+        const batch = await this.nextBatch(rank, pos.dataEpoch, pos.dataBatch);
+        images += batch.size;
+        const subnets = this.subnetsOfRank(rank, stepSubnets, step, phase);
+        if (rank === this.job.ranks[0]) reportedSubnets = subnets;
+        // The input once per resolution the rank's subnets (and the teacher) run at, the labels with the first.
+        // Kept: the teacher asks for its input inside a tidy, and the subnets reuse it after that tidy ends.
+        const inputs = new Map<number, tf.Tensor>();
+        let labels: tf.Tensor | undefined;
+        const inputAt = (r: number): tf.Tensor => {
+          let t = inputs.get(r);
+          if (!t) {
+            const made = tf.tidy(() => this.task.tensors(batch, r));
+            inputs.set(r, (t = tf.keep(made.x)));
+            owned.push(t);
+            if (labels) made.y.dispose();
+            else owned.push((labels = tf.keep(made.y)));
           }
-          return this.task.loss(out, y, teacher, lossOptions);
-        }, supernet.variables as tf.Variable[]);
-        accumulator.add(g);
-        if (lossTotal) {
-          const sum = tf.add(lossTotal, value) as tf.Scalar;
-          tf.dispose([lossTotal, value]);
-          lossTotal = sum;
-        } else lossTotal = value;
+          return t;
+        };
+        inputAt(subnets[0].arch.r);
+        const y = labels as tf.Tensor;
+        let teacher: tf.Tensor | undefined;
+        if (kd) {
+          // OFA's teacher runs in training mode without gradients: batch statistics (running statistics are only set
+          // by recalibration here), dropout from its own seed stream. Once per step and rank, shared by its subnets.
+          const largest = this.task.space.largest();
+          const seed = this.seedOf(STREAM.teacher, step, 0, rank);
+          teacher = tf.tidy(() => supernet.forward(inputAt(largest.r), largest, { training: true, seed }));
+          owned.push(teacher);
+        }
+        for (const s of subnets) {
+          const input = inputAt(s.arch.r);
+          const { value, grads: g } = tf.variableGrads(() => {
+            const out = supernet.forward(input, s.arch, { training: true, seed: s.dropoutSeed });
+            if (report) {
+              const m = this.task.metric(out, y);
+              if (m.name === 'accuracy') this.telemetry.accuracy.push(m.value);
+            }
+            return this.task.loss(out, y, teacher, lossOptions);
+          }, supernet.variables as tf.Variable[]);
+          accumulator.add(g);
+          passes++;
+          if (lossTotal) {
+            const sum = tf.add(lossTotal, value) as tf.Scalar;
+            tf.dispose([lossTotal, value]);
+            lossTotal = sum;
+          } else lossTotal = value;
+        }
       }
       grads = this.byKey(accumulator.take());
-      if (this.options.reducer && this.layout) grads = await reduceGradients(grads, this.layout, this.options.reducer);
+      if (this.job.ranks.length > 1) grads = scaleAll(grads, 1 / this.job.ranks.length);
+      if (this.options.reducer && this.layout) {
+        const control = new Float32Array(controlFloats(this.job.worldSize));
+        control[0] = request.stop ? 1 : 0;
+        const rank = this.job.ranks[0];
+        control[1 + 2 * rank] = this.lastStepStats.imagesPerSec;
+        control[2 + 2 * rank] = this.lastStepStats.allReduceMs;
+        const reduceStarted = performance.now();
+        grads = await reduceGradients(grads, this.layout, this.options.reducer, control);
+        allReduceMs = performance.now() - reduceStarted;
+        // The control block was averaged over the workers like the gradients: a sum is the mean times their count.
+        const scale = this.job.worldSize / this.job.ranks.length;
+        stopAgreed = control[0] > 0;
+        this.lastWorkers = Array.from({ length: this.job.worldSize }, (_, r) => ({
+          imagesPerSec: control[1 + 2 * r] * scale,
+          allReduceMs: control[2 + 2 * r] * scale,
+        }));
+      }
       this.sgd.apply(this.params, grads, lr);
-      if (lossTotal) this.addLoss(lossTotal, subnets.length);
+      if (lossTotal) this.addLoss(lossTotal, passes);
       lossTotal = undefined;
     } finally {
       lossTotal?.dispose();
       accumulator.dispose();
       if (grads) for (const g of grads.values()) g.dispose();
-      teacher?.dispose();
-      for (const t of inputs.values()) t.dispose();
-      y.dispose();
+      tf.dispose(owned);
     }
     this.current = step + 1;
     this.telemetry.steps++;
-    this.telemetry.images += batch.size;
-    if (report) this.report(step, pos.epochInPhase, phase, lr, subnets);
-    return { step, phaseIndex: phase.index, learningRate: lr, archs: subnets.map((s) => s.arch), reported: report };
+    this.telemetry.images += images;
+    const seconds = Math.max(1e-9, (performance.now() - started) / 1000);
+    this.lastStepStats = { imagesPerSec: images / seconds, allReduceMs };
+    if (report) this.report(step, pos.epochInPhase, phase, lr, reportedSubnets);
+    return { step, phaseIndex: phase.index, learningRate: lr, archs: reportedSubnets.map((s) => s.arch), reported: report, stopAgreed };
   }
 
   /** Recalibrates and measures the largest and the smallest subnet of phase `index`'s space; emits `evaluation`. */
@@ -286,8 +360,8 @@ export class Trainer {
     this.telemetry.loss?.dispose();
     this.telemetry.loss = undefined;
     this.sgd.dispose();
-    await this.stream?.close();
-    this.stream = undefined;
+    for (const stream of this.streams.values()) await stream.close();
+    this.streams.clear();
   }
 
   /** Channel sorting before a phase that widens the expand ratios (OFA), a fresh optimizer, and the `phase` event. */
@@ -311,29 +385,55 @@ export class Trainer {
     });
   }
 
-  private sampleSubnets(step: number, phase: PlannedPhase): { arch: Arch; seed: number; dropoutSeed: number }[] {
+  /** The step's K subnets (data-parallel; every rank trains them all), or the largest in a largest-only phase. */
+  private sampleSubnets(step: number, phase: PlannedPhase): { arch: Arch; seed: number; index: number }[] {
     const k = phase.largestOnly ? 1 : this.config.training.subnetsPerStep;
-    const space = this.task.space;
-    return Array.from({ length: k }, (_, index) => {
-      const seed = Rng.derive(this.seed, STREAM.subnet, step, index).nextUint32();
-      const arch = phase.largestOnly ? space.largest(phase.sample) : space.sample(new Rng(seed), phase.sample);
-      return { arch, seed, dropoutSeed: Rng.derive(this.seed, STREAM.dropout, step, index).nextUint32() };
-    });
+    return Array.from({ length: k }, (_, index) => this.subnetAt(step, phase, index));
   }
 
-  private async nextBatch(epoch: number, batch: number): Promise<{ readonly size: number }> {
-    const at = this.stream?.position();
-    if (!this.stream || at?.epoch !== epoch || at.batch !== batch) {
-      await this.stream?.close();
-      this.stream = this.task.data.openTrainStream({
+  private subnetAt(step: number, phase: PlannedPhase, index: number): { arch: Arch; seed: number; index: number } {
+    const seed = Rng.derive(this.seed, STREAM.subnet, step, index).nextUint32();
+    const space = this.task.space;
+    const arch = phase.largestOnly ? space.largest(phase.sample) : space.sample(new Rng(seed), phase.sample);
+    return { arch, seed, index };
+  }
+
+  /** What rank `rank` trains this step: the shared K (data-parallel) or its node's own subnet (subnet-parallel). */
+  private subnetsOfRank(
+    rank: number,
+    shared: { arch: Arch; seed: number; index: number }[],
+    step: number,
+    phase: PlannedPhase,
+  ): { arch: Arch; seed: number; dropoutSeed: number }[] {
+    const mine = this.job.algorithm === 'subnet-parallel' ? [this.subnetAt(step, phase, this.job.nodeOf[rank])] : shared;
+    return mine.map((s) => ({ ...s, dropoutSeed: this.seedOf(STREAM.dropout, step, s.index, rank) }));
+  }
+
+  /**
+   * A dropout or teacher seed. One worker keeps the single-process streams; in a job every rank (shard) has its own,
+   * so a shard's masks are the same whether it runs on its own worker or as a micro-batch of the reference.
+   */
+  private seedOf(stream: number, step: number, index: number, rank: number): number {
+    if (this.job.worldSize > 1) return Rng.derive(this.seed, stream, step, index, rank).nextUint32();
+    return (stream === STREAM.teacher ? Rng.derive(this.seed, stream, step) : Rng.derive(this.seed, stream, step, index)).nextUint32();
+  }
+
+  private async nextBatch(rank: number, epoch: number, batch: number): Promise<{ readonly size: number }> {
+    let stream = this.streams.get(rank);
+    const at = stream?.position();
+    if (!stream || at?.epoch !== epoch || at.batch !== batch) {
+      await stream?.close();
+      stream = this.task.data.openTrainStream({
         batchSize: this.config.training.batchSize,
         seed: Rng.derive(this.seed, STREAM.data).nextUint32(),
         epoch,
         startBatch: batch,
         prefetch: this.options.prefetch,
+        ...(this.job.worldSize > 1 ? { shard: { index: rank, count: this.job.worldSize } } : {}),
       });
+      this.streams.set(rank, stream);
     }
-    return this.stream.next();
+    return stream.next();
   }
 
   private byKey(grads: Map<string, tf.Tensor>): Map<string, tf.Tensor> {
@@ -368,8 +468,23 @@ export class Trainer {
       ...(accuracy === undefined ? {} : { accuracy }),
       learningRate: lr,
       imagesPerSec: t.images / seconds,
-      worker: this.options.worker ?? 0,
+      worker: this.options.worker ?? this.job.ranks[0],
     });
+    if (this.lastWorkers) {
+      const hostOf = this.job.hostOf;
+      this.emit('workers', {
+        step,
+        algorithm: this.job.algorithm,
+        workers: this.lastWorkers.map((w, rank) => ({
+          rank,
+          node: this.job.nodeOf[rank],
+          host: hostOf?.[rank] ?? 'local',
+          imagesPerSec: w.imagesPerSec,
+          allReduceMs: w.allReduceMs,
+          state: 'running' as const,
+        })),
+      });
+    }
     subnets.forEach((s, index) => this.emit('subnet.sampled', { step, index, seed: s.seed, arch: s.arch }));
     t.loss?.dispose();
     this.telemetry = { since: now, steps: 0, images: 0, loss: undefined, accuracy: [] };
@@ -398,4 +513,27 @@ function stableJson(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
+}
+
+/** A job the trainer can run: ranks in range, equal shards, a node for every rank. */
+function checkJob(job: TrainerJob, batchSize: number): void {
+  const { worldSize, nodeOf, ranks } = job;
+  if (!Number.isInteger(worldSize) || worldSize < 1) throw new RangeError(`a job needs at least one worker, not ${worldSize}`);
+  if (nodeOf.length !== worldSize) throw new RangeError(`the job names nodes for ${nodeOf.length} of its ${worldSize} workers`);
+  if (ranks.length === 0 || ranks.some((r) => !Number.isInteger(r) || r < 0 || r >= worldSize)) {
+    throw new RangeError(`ranks ${ranks.join(', ')} are not all ranks of a ${worldSize}-worker job`);
+  }
+  if (batchSize % worldSize !== 0) {
+    throw new RangeError(`the batch of ${batchSize} cannot be split evenly across ${worldSize} workers; choose a worker count that divides it`);
+  }
+}
+
+/** Every gradient times `factor` (the inputs are disposed). */
+function scaleAll(grads: Map<string, tf.Tensor>, factor: number): Map<string, tf.Tensor> {
+  const out = new Map<string, tf.Tensor>();
+  for (const [name, g] of grads) {
+    out.set(name, tf.mul(g, factor));
+    g.dispose();
+  }
+  return out;
 }

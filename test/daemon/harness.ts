@@ -167,6 +167,8 @@ export function tinyConfig(name: string, overrides: { trainSize?: number; epochs
         { phase: 'kernel', epochs: overrides.epochs ?? 3, kernel: [3, 5] },
       ],
     },
+    // One worker: these tests check the service; test/distributed/ runs jobs of several workers.
+    distributed: { workersPerHost: 1 },
     search: { measuredSubnets: 8, frontSize: 2, predictor: { layers: 1, hiddenUnits: 8, epochs: 5 }, evolution: { population: 4, generations: 3 } },
   };
 }

@@ -191,3 +191,22 @@ test('batches depend only on (seed, epoch, index): resuming mid-epoch gives the 
   assert.notDeepEqual(other.x, all[0].x);
   assert.throws(() => new SyncBatchStream(split, { ...opts, startBatch: 3 }), /startBatch must be in 0\.\.2/);
 });
+
+// With the first test (whole batches visit every image once per epoch) this makes the workers of a job read each
+// image once per epoch, and never the same one.
+test('the shards of a batch are its equal slices, augmented as in the whole batch', () => {
+  const split = makeSplit(48, 4, 5, 1);
+  const augmentation = { cropPadding: 1, horizontalFlip: true };
+  const whole = new SyncBatchStream(split, { batchSize: 12, seed: 4, augmentation });
+  const shards = [0, 1, 2].map((index) => new SyncBatchStream(split, { batchSize: 12, seed: 4, augmentation, shard: { index, count: 3 } }));
+  for (let b = 0; b < whole.batchesPerEpoch; b++) {
+    const all = whole.take();
+    const parts = shards.map((s) => s.take());
+    parts.forEach((p) => assert.equal(p.size, 4));
+    const joinedX = Float32Array.from(parts.flatMap((p) => [...p.x]));
+    const joinedY = Int32Array.from(parts.flatMap((p) => [...p.y]));
+    assert.deepEqual(joinedX, all.x, `batch ${b}: the shards are the whole batch's images, augmentation included`);
+    assert.deepEqual(joinedY, all.y);
+  }
+  assert.throws(() => new SyncBatchStream(split, { batchSize: 10, seed: 4, augmentation, shard: { index: 0, count: 3 } }).take(), /cannot be split into 3 equal shards/);
+});

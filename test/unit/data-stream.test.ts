@@ -42,6 +42,11 @@ test('the worker prefetcher yields exactly the batches of the synchronous mode, 
   const sync = await take(split, { ...OPTS, prefetch: 'sync' }, 10);
   const worker = await take(split, { ...OPTS, prefetch: 'worker' }, 10);
   assert.deepEqual(worker, sync);
+  // A job's worker reads its shard of every batch, in either mode.
+  const shard = { index: 1, count: 2 };
+  const shardWorker = await take(split, { ...OPTS, shard, prefetch: 'worker' }, 5);
+  assert.deepEqual(shardWorker, await take(split, { ...OPTS, shard, prefetch: 'sync' }, 5));
+  assert.deepEqual(shardWorker[0].y, sync[0].y.subarray(16, 32));
   assert.deepEqual(
     sync.map((b) => `${b.epoch}:${b.index}`),
     ['0:0', '0:1', '0:2', '0:3', '1:0', '1:1', '1:2', '1:3', '2:0', '2:1'],

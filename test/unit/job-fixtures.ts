@@ -29,6 +29,8 @@ export const TINY: MantaConfig = {
       { phase: 'kernel', epochs: 1, learningRate: 0.02 },
     ],
   },
+  // One worker: the pipeline tests check stages, not distribution (test/distributed/ runs jobs of several).
+  distributed: { workersPerHost: 1 },
   search: {
     measuredSubnets: 12,
     frontSize: 3,

@@ -93,7 +93,7 @@ test('manta.vsix carries the production bundles, the schema, the icon and the do
   const entries = readZip(VSIX);
   const names = [...entries.keys()];
   const inPackage = (p: string) => entries.has(`extension/${p}`);
-  for (const f of ['package.json', 'readme.md', 'dist/extension.js', 'dist/manta.js', 'dist/run-worker.js', 'dist/batch-worker.js', 'dist/config-server.js', 'dist/webviews/monitor.js', 'dist/webviews/monitor.css', 'dist/webviews/visualizer.js', 'dist/tfjs-backend-wasm.wasm', 'schemas/manta-config.schema.json', 'extension/media/manta.svg']) {
+  for (const f of ['package.json', 'readme.md', 'dist/extension.js', 'dist/manta.js', 'dist/run-worker.js', 'dist/batch-worker.js', 'dist/train-worker.js', 'dist/config-server.js', 'dist/webviews/monitor.js', 'dist/webviews/monitor.css', 'dist/webviews/visualizer.js', 'dist/tfjs-backend-wasm.wasm', 'schemas/manta-config.schema.json', 'extension/media/manta.svg']) {
     assert.ok(inPackage(f), `${f} is in the package (${names.length} entries)`);
   }
   for (const n of names) {

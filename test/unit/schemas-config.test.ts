@@ -93,3 +93,21 @@ test('cross-field checks: order, subsets, strides, dataset files', async () => {
   const files = checkConfigFiles({ data: { kind: 'idx', trainImages: 'nope.gz', trainLabels: __filename, testImages: __dirname, testLabels: __filename, classes: 10, validationSplit: 0.1, augmentation: { cropPadding: 0, horizontalFlip: false } } }, __dirname);
   assert.deepEqual(files.map((p) => [p.path, p.rule]), [['/data/trainImages', 'exists'], ['/data/testImages', 'is-file']]);
 });
+
+test('the distributed section: workers must split the batch evenly and nodes the workers; data-parallel ignores nodes', async () => {
+  const { checkConfig } = await import('../../schemas/checks');
+  const problemsOf = (distributed: object, batchSize = 32) => {
+    const r = validateConfig({ ...minimal, training: { batchSize, phases: [{ phase: 'largest', epochs: 1 }] }, distributed });
+    assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
+    return r.ok ? checkConfig(r.config).filter((p) => p.path.startsWith('/distributed')) : [];
+  };
+  const bad = problemsOf({ workersPerHost: 3 });
+  assert.deepEqual(bad.map((p) => [p.path, p.rule, p.severity]), [['/distributed/workersPerHost', 'batch-divisible', 'error']]);
+  assert.match(bad[0].message, /use 1, 2 workers/);
+  assert.deepEqual(problemsOf({ workersPerHost: 4, nodesPerHost: 3, algorithm: 'subnet-parallel' }).map((p) => p.rule), ['nodes-divide-workers']);
+  assert.deepEqual(problemsOf({ workersPerHost: 4, nodesPerHost: 2 }).map((p) => [p.rule, p.severity]), [['nodes-unused', 'warning']]);
+  assert.deepEqual(problemsOf({ workersPerHost: 4, nodesPerHost: 2, algorithm: 'subnet-parallel' }), []);
+  assert.deepEqual(problemsOf({}), [], "the default ('auto' workers) is always valid: the daemon picks a count that divides the batch");
+  const { config } = validateConfig({ ...minimal, training: { phases: [{ phase: 'largest', epochs: 1 }] } }) as { config: { distributed: unknown } };
+  assert.deepEqual(config.distributed, { algorithm: 'data-parallel', workersPerHost: 'auto', nodesPerHost: 1, timeoutSeconds: 120, port: 29400 });
+});

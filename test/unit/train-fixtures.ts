@@ -34,6 +34,7 @@ export function smallConfig(
       resolutionChoices: [12, 16],
     },
     training: { batchSize: 32, subnetsPerStep: 2, bnCalibrationSize: 128, ...training },
+    distributed: { workersPerHost: 1 },
   });
   if (!result.ok) throw new Error(`test config is invalid: ${JSON.stringify(result.problems)}`);
   return result.config;

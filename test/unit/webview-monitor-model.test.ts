@@ -2,7 +2,7 @@
 // telemetry events (replays overlapping live batches, phases, the front), smoothing and CSV export. No DOM.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TelemetryEvent, TelemetryEvents, TelemetryKind } from '../../daemon/protocol/events';
+import type { TelemetryEvent, TelemetryEvents, TelemetryKind, WorkerStatus } from '../../daemon/protocol/events';
 import type { Arch } from '../../daemon/protocol/values';
 import { accuracyOf, AlignedTable, costOf, RunModel, smooth, tableCsv } from '../../webviews/monitor/model';
 
@@ -136,4 +136,181 @@ test('RunModel ingests events once each, in seq order, into series, phases, logs
   m.ingest([e.next('run.finished', { status: 'completed', wallMs: 1 })]);
   assert.equal(m.finished?.status, 'completed');
   assert.equal(m.waiting, undefined);
+});
+
+// ——— the training job's workers (`workers` events of a run trained by several workers) ———
+
+const worker = (rank: number, host: string, imagesPerSec: number, allReduceMs: number, node = rank): WorkerStatus => ({
+  rank,
+  node,
+  host,
+  imagesPerSec,
+  allReduceMs,
+  state: 'running',
+});
+const snapshot = (n: number, workers: WorkerStatus[], algorithm: TelemetryEvents['workers']['algorithm'] = 'data-parallel'): TelemetryEvents['workers'] => ({
+  step: n,
+  algorithm,
+  workers,
+});
+const lostDetail = "the training job (2 workers on 2 hosts) stopped: rank 1 (host 'b') closed its connection; resume the run to continue from the last checkpoint";
+/** The daemon's snapshot when the job fails: every worker, numbers 0, the lost one marked with the detail. */
+const failure = (lostRank: number, hosts: string[]): TelemetryEvents['workers'] => ({
+  step: -1,
+  algorithm: 'data-parallel',
+  workers: hosts.map((host, rank) => ({
+    rank,
+    node: rank,
+    host,
+    imagesPerSec: 0,
+    allReduceMs: 0,
+    state: rank === lostRank ? 'lost' : 'done',
+    ...(rank === lostRank ? { detail: lostDetail } : {}),
+  })),
+});
+
+test('RunModel keeps the latest workers snapshot, replaced by each event, and a history of the job\'s throughput', () => {
+  const e = events();
+  const m = new RunModel('r');
+  assert.equal(m.job === undefined, true, 'no snapshot before a workers event');
+  m.ingest([e.next('step', step(0, 2.0)), e.next('workers', snapshot(0, [worker(0, 'a', 100, 10), worker(1, 'b', 80, 30)]))]);
+  assert.equal(m.job?.step, 0);
+  assert.equal(m.job?.algorithm, 'data-parallel');
+  assert.deepEqual(
+    m.job?.workers.map((w) => [w.rank, w.host, w.imagesPerSec, w.allReduceMs, w.state]),
+    [
+      [0, 'a', 100, 10, 'running'],
+      [1, 'b', 80, 30, 'running'],
+    ],
+  );
+  assert.equal(m.job?.hosts, 2);
+  assert.equal(m.job?.totalImagesPerSec, 180);
+  assert.equal(m.job?.meanAllReduceMs, 20);
+
+  // The next snapshot replaces the whole list (ranks sorted), it does not merge numbers into the old one.
+  m.ingest([e.next('step', step(4, 1.5)), e.next('workers', snapshot(4, [worker(1, 'b', 90, 6), worker(0, 'a', 110, 4)]))]);
+  assert.equal(m.job?.step, 4);
+  assert.deepEqual(
+    m.job?.workers.map((w) => [w.rank, w.imagesPerSec, w.allReduceMs]),
+    [
+      [0, 110, 4],
+      [1, 90, 6],
+    ],
+  );
+  assert.deepEqual(m.jobHistory.x, [0, 4]);
+  assert.deepEqual(m.jobHistory.columns.get('totalImagesPerSec'), [180, 200]);
+  assert.deepEqual(m.jobHistory.columns.get('meanAllReduceMs'), [20, 5]);
+  assert.equal(m.lastStep, 4, 'a workers event does not move the step');
+  assert.equal(m.ingest([e.next('workers', snapshot(8, [worker(0, 'a', 1, 1)]))].map((x) => ({ ...x, seq: 0 }))), 0, 'a replayed event is not applied twice');
+  assert.equal(m.job?.step, 4);
+
+  // Subnet-parallel: workers of a node share it; nodes and hosts are counted apart.
+  m.ingest([
+    e.next(
+      'workers',
+      snapshot(8, [worker(0, 'a', 50, 2, 0), worker(1, 'a', 50, 2, 0), worker(2, 'b', 40, 3, 1), worker(3, 'b', 40, 3, 1)], 'subnet-parallel'),
+    ),
+  ]);
+  assert.equal(m.job?.algorithm, 'subnet-parallel');
+  assert.deepEqual(m.job?.workers.map((w) => w.node), [0, 0, 1, 1]);
+  assert.equal(m.job?.hosts, 2);
+  assert.equal(m.job?.nodes, 2);
+  assert.equal(m.job?.totalImagesPerSec, 180);
+});
+
+test('the failure snapshot marks the lost worker with its detail; lost and stalled stick until a later snapshot says otherwise', () => {
+  const e = events();
+  const m = new RunModel('r');
+  m.ingest([e.next('step', step(0, 2.0)), e.next('workers', snapshot(0, [worker(0, 'a', 100, 10), worker(1, 'b', 80, 30)]))]);
+  const message = `training failed: ${lostDetail}`;
+  m.ingest([
+    e.next('workers', failure(1, ['a', 'b'])),
+    e.next('error', { message }),
+    e.next('run.finished', { status: 'failed', message, wallMs: 1 }),
+  ]);
+  assert.equal(m.job?.step, -1);
+  assert.deepEqual(
+    m.job?.workers.map((w) => [w.rank, w.state, w.detail]),
+    [
+      [0, 'done', undefined],
+      [1, 'lost', lostDetail],
+    ],
+  );
+  assert.deepEqual(m.troubledWorkers().map((w) => w.rank), [1]);
+  assert.deepEqual(m.jobHistory.x, [0], 'the failure snapshot has no measurements: not a point of the history');
+  assert.equal(m.finished?.status, 'failed');
+  assert.equal(m.finished?.message, message);
+
+  // A stalled worker stays marked while later snapshots leave its rank out, and is cleared by one that lists it.
+  const s = new RunModel('s');
+  const f = events();
+  s.ingest([f.next('workers', snapshot(2, [worker(0, 'a', 100, 10), { ...worker(1, 'b', 0, 0), state: 'stalled', detail: "no data from rank 1 (host 'b') for 30 s" }]))]);
+  s.ingest([f.next('workers', snapshot(3, [worker(0, 'a', 100, 900)]))]);
+  assert.deepEqual(
+    s.job?.workers.map((w) => [w.rank, w.state, w.detail]),
+    [
+      [0, 'running', undefined],
+      [1, 'stalled', "no data from rank 1 (host 'b') for 30 s"],
+    ],
+  );
+  assert.equal(s.job?.totalImagesPerSec, 100, 'totals are of the snapshot\'s own workers');
+  s.ingest([f.next('workers', snapshot(4, [worker(0, 'a', 100, 10), worker(1, 'b', 70, 12)]))]);
+  assert.deepEqual(s.job?.workers.map((w) => [w.rank, w.state, w.detail]), [
+    [0, 'running', undefined],
+    [1, 'running', undefined],
+  ]);
+  assert.deepEqual(s.troubledWorkers(), []);
+});
+
+test('after a resume cuts the log back, the rebuilt model shows the workers as the cut log says, then the resumed job\'s', () => {
+  const e = events();
+  const log: TelemetryEvent[] = [
+    e.next('run.started', { runId: 'r', name: 'job', task: 'classification', backend: { backend: 'cpu', version: '4', device: 'test' }, seed: 1 }),
+    e.next('step', step(0, 2.0)),
+    e.next('workers', snapshot(0, [worker(0, 'a', 100, 10), worker(1, 'b', 80, 30)])),
+    e.next('checkpoint', { step: 0, file: 'ckpt-0' }),
+    e.next('step', step(4, 1.5)),
+    e.next('workers', snapshot(4, [worker(0, 'a', 110, 4), worker(1, 'b', 90, 6)])),
+    e.next('workers', failure(1, ['a', 'b'])),
+    e.next('run.finished', { status: 'failed', message: lostDetail, wallMs: 1 }),
+  ];
+  const before = new RunModel('r');
+  before.ingest(log);
+  assert.equal(before.job?.workers[1].state, 'lost');
+
+  // The resume cuts the log back to the checkpoint event (runStatus truncatedToSeq); the monitor rebuilds its models
+  // from the cut copy, so the failure, and the lost mark with it, are gone like the run's finish.
+  const toSeq = log.find((x) => x.kind === 'checkpoint')!.seq;
+  const cut = log.filter((x) => x.seq <= toSeq);
+  const m = new RunModel('r');
+  m.ingest(cut);
+  assert.equal(m.finished, undefined);
+  assert.equal(m.job?.step, 0);
+  assert.deepEqual(m.job?.workers.map((w) => w.state), ['running', 'running']);
+  assert.deepEqual(m.troubledWorkers(), []);
+  assert.deepEqual(m.jobHistory.x, [0], 'the history is cut back with the steps');
+  assert.deepEqual(m.training.x, [0]);
+
+  // The events after the cut arrive again from the resumed worker (seqs reused): a new process, a new job whose
+  // workers are unknown until its first snapshot; its snapshots overwrite the history at the same steps.
+  const resumed = events();
+  for (let i = 0; i <= toSeq; i++) resumed.next('log', { level: 'debug', message: 'skip' }); // seqs continue from the cut
+  const after = [
+    resumed.next('run.started', { runId: 'r', name: 'job', task: 'classification', backend: { backend: 'cpu', version: '4', device: 'test' }, seed: 1, resumedFromStep: 0 }),
+    resumed.next('step', step(4, 1.4)),
+  ];
+  assert.equal(after[0].seq, toSeq + 1);
+  m.ingest(after);
+  assert.equal(m.job === undefined, true, 'the resumed process has not reported its workers yet');
+  m.ingest([resumed.next('workers', snapshot(4, [worker(0, 'a', 120, 3), worker(1, 'c', 95, 5)]))]);
+  assert.deepEqual(m.job?.workers.map((w) => [w.host, w.state]), [
+    ['a', 'running'],
+    ['c', 'running'],
+  ]);
+  assert.deepEqual(m.jobHistory.x, [0, 4]);
+  assert.deepEqual(m.jobHistory.columns.get('totalImagesPerSec'), [180, 215]);
+
+  // The same model fed the resumed events without the rebuild would skip them (their seqs were applied already):
+  // that is why the monitor starts over on a cut.
+  assert.equal(before.ingest(after), 0);
 });

@@ -57,6 +57,10 @@ test('the monitor shows what a recorded run log says', { skip }, async () => {
     assert.equal(await points('search'), String(count('search.generation')));
     // uPlot drew a canvas for the loss chart
     assert.equal(await h.page.locator('[data-chart="loss"] canvas').count(), 1);
+    // A run trained by one worker sends no workers event: no Workers section, no job charts.
+    assert.equal(count('workers'), 0);
+    assert.equal(await h.page.locator('section.workers').isHidden(), true);
+    assert.equal(await h.page.locator('[data-chart="allReduce"]').isHidden(), true);
 
     // The Pareto front: one dot and one table row per point of the last measured front.
     const pareto = log.filter((e): e is Extract<TelemetryEvent, { kind: 'pareto' }> => e.kind === 'pareto');
@@ -174,6 +178,79 @@ test('a restored panel asks for its runs again with the state it persisted', { s
     await h.waitForPosted('core/ready');
     assert.equal(await h.page.inputValue('#smoothing'), '0.3');
     assert.equal(await h.page.isChecked('#log-y'), true);
+  } finally {
+    await h.close();
+  }
+  assert.deepEqual(h.problems, []);
+});
+
+test('a run trained by several workers shows them, and the worker the job lost', { skip }, async () => {
+  const h = await openWebview('monitor', { theme: 'dark' });
+  try {
+    const id = 'job-run';
+    await ready(h, state([id], [summary(id, 'job', 'running')]));
+    let seq = 0;
+    const ev = (kind: TelemetryEvent['kind'], data: unknown): TelemetryEvent => ({ seq: seq++, time: 1000 + seq * 100, kind, data }) as TelemetryEvent;
+    const running = (rank: number, node: number, host: string, imagesPerSec: number, allReduceMs: number) => ({ rank, node, host, imagesPerSec, allReduceMs, state: 'running' });
+    const events: TelemetryEvent[] = [ev('run.started', { runId: id, name: 'job', task: 'classification', seed: 1, backend: { backend: 'cpu', version: '4.22.0', device: 'test' } })];
+    for (let s = 0; s < 3; s++) {
+      events.push(ev('step', { phaseIndex: 0, epoch: 0, step: s, totalSteps: 10, loss: 2 - s / 10, learningRate: 0.1, imagesPerSec: 100, worker: 0 }));
+      events.push(
+        ev('workers', {
+          step: s,
+          algorithm: 'subnet-parallel',
+          workers: [running(0, 0, 'alpha', 100 + s, 4), running(1, 0, 'alpha', 100, 5), running(2, 1, 'beta', 90, 12), running(3, 1, 'beta', 90, 11)],
+        }),
+      );
+    }
+    await h.deliver<MonitorNotifications, 'monitor/events'>('monitor/events', { runId: id, events });
+    await h.page.waitForFunction((s) => document.body.dataset.lastSeq === String(s), seq - 1);
+    await h.page.waitForSelector('section.workers:not([hidden])');
+
+    const headings = await h.page.locator('.workers-table thead th').allTextContents();
+    assert.deepEqual(headings, ['rank', 'host', 'node', 'images/s', 'all-reduce ms/step', 'state'], 'subnet-parallel shows the node column');
+    assert.equal(await h.page.locator('.workers-table tr.worker').count(), 4);
+    const row2 = await h.page.locator('.workers-table tr.worker[data-rank="2"] td').allTextContents();
+    assert.deepEqual(row2, ['2', 'beta', '1', '90.0', '12.0', 'running']);
+    const summaryLine = (await h.page.textContent('.workers-summary'))!;
+    assert.match(summaryLine, /subnet-parallel/);
+    assert.match(summaryLine, /4 workers on 2 hosts/);
+    assert.match(summaryLine, /2 nodes/);
+    assert.match(summaryLine, /382\.0 images\/s in all/);
+    assert.equal(await h.page.getAttribute('[data-chart="jobImagesPerSec"]', 'data-points'), '3');
+    assert.equal(await h.page.getAttribute('[data-chart="allReduce"]', 'data-points'), '3');
+
+    // The job fails: the daemon's last snapshot marks the lost worker, with what happened.
+    const detail = "the training job (4 workers on 2 hosts) stopped: rank 2 (host 'beta') closed its connection; resume the run to continue from the last checkpoint";
+    const failed: TelemetryEvent[] = [
+      ev('workers', {
+        step: -1,
+        algorithm: 'data-parallel',
+        workers: [0, 1, 2, 3].map((rank) => ({
+          rank,
+          node: rank,
+          host: rank < 2 ? 'alpha' : 'beta',
+          imagesPerSec: 0,
+          allReduceMs: 0,
+          state: rank === 2 ? 'lost' : 'done',
+          ...(rank === 2 ? { detail } : {}),
+        })),
+      }),
+      ev('run.finished', { status: 'failed', message: `training failed: ${detail}`, wallMs: 1000 }),
+    ];
+    await h.deliver<MonitorNotifications, 'monitor/events'>('monitor/events', { runId: id, events: failed });
+    await h.page.waitForFunction((s) => document.body.dataset.lastSeq === String(s), seq - 1);
+    await h.page.waitForSelector('.workers-table tr.worker-lost');
+    assert.deepEqual(await h.page.locator('.workers-table thead th').allTextContents(), ['rank', 'host', 'images/s', 'all-reduce ms/step', 'state'], 'no node column for data-parallel');
+    const lost = h.page.locator('.workers-table tr.worker.worker-lost');
+    assert.equal(await lost.count(), 1);
+    assert.equal(await lost.getAttribute('data-rank'), '2');
+    assert.match((await lost.locator('td.state').textContent())!, /lost/, 'the state is said in text, not by colour alone');
+    assert.equal((await h.page.textContent('.workers-table tr.worker-detail[data-rank="2"] td.detail'))!.trim(), detail);
+    assert.equal(await h.page.locator('.workers-table tr.worker-done').count(), 3);
+    assert.match((await h.page.textContent('.workers-summary'))!, /the job stopped.*rank 2 lost/);
+    assert.match((await h.page.textContent('.banner'))!, /Run failed: training failed: .*rank 2/);
+    await h.page.screenshot({ path: artifactPath('webview-monitor-workers-dark.png'), fullPage: true });
   } finally {
     await h.close();
   }

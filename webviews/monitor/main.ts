@@ -1,6 +1,7 @@
 // webviews/: the two webview pages (browser bundles). This one is the training monitor: live charts of a run's
 // telemetry (replayed, then live), the search's Pareto front and the evaluated architectures, with the habits of
-// TensorBoard and W&B — smoothing, log axes, zoom, overlaid runs, PNG/CSV export — and what the run waits for.
+// TensorBoard and W&B — smoothing, log axes, zoom, overlaid runs, PNG/CSV export — what the run waits for, and the
+// workers of a run trained by several.
 import 'uplot/dist/uPlot.min.css';
 import './monitor.css';
 import uPlot from 'uplot';
@@ -12,6 +13,7 @@ import { LineChart, type ChartData, type ChartSeries } from './line-chart';
 import { RunModel, smooth, tableCsv, type AlignedTable } from './model';
 import { ParetoView } from './pareto';
 import { ParallelView } from './parallel';
+import { WorkersView } from './workers';
 
 interface Persisted {
   selected: RunKey[];
@@ -65,13 +67,14 @@ const resetButton = el('button', 'button', 'Reset zoom');
 resetButton.title = 'Reset the zoom of every chart (or double-click a chart)';
 const csvAll = el('button', 'button', 'Export all CSV');
 toolbar.append(smoothLabel, logYLabel, logXLabel, resetButton, csvAll);
+const workersBox = el('div', 'workers-box');
 const grid = el('div', 'grid');
 const results = el('div', 'results');
 const logBox = el('section', 'card logs');
 logBox.append(el('h2', undefined, 'Log'));
 const logList = el('ol', 'log-list');
 logBox.append(logList);
-app.append(header, banner, toolbar, grid, results, logBox);
+app.append(header, banner, workersBox, toolbar, grid, results, logBox);
 
 function save(name: string, content: string, encoding: 'utf8' | 'base64'): void {
   channel.send('core/saveFile', { suggestedName: name, content, encoding });
@@ -104,6 +107,7 @@ interface ChartSpec {
 const stepMarkers = (m: RunModel) => m.phases.map((p) => ({ x: p.step, label: p.phase }));
 const secondMarkers = (m: RunModel) => m.phases.map((p) => ({ x: p.seconds, label: p.phase }));
 const keysWith = (prefix: string) => (m: RunModel) => [...m.training.columns.keys(), ...m.system.columns.keys()].filter((k) => k.startsWith(prefix));
+const jobKey = (key: string) => (m: RunModel) => (m.jobHistory.columns.has(key) ? [key] : []);
 
 const SPECS: ChartSpec[] = [
   { id: 'loss', title: 'Loss', xLabel: 'step', table: (m) => m.training, keys: () => ['loss'], smoothed: true, markers: stepMarkers },
@@ -111,6 +115,8 @@ const SPECS: ChartSpec[] = [
   { id: 'evaluation', title: 'Validation accuracy', xLabel: 'step', table: (m) => m.evaluation, keys: (m) => [...m.evaluation.columns.keys()], smoothed: false, points: true, markers: stepMarkers },
   { id: 'learningRate', title: 'Learning rate', xLabel: 'step', table: (m) => m.training, keys: () => ['learningRate'], smoothed: false, markers: stepMarkers },
   { id: 'imagesPerSec', title: 'Images/s per worker', xLabel: 'step', table: (m) => m.training, keys: keysWith('imagesPerSec/'), smoothed: true, markers: stepMarkers },
+  { id: 'jobImagesPerSec', title: 'Images/s, all workers of the job', xLabel: 'step', table: (m) => m.jobHistory, keys: jobKey('totalImagesPerSec'), smoothed: true, markers: stepMarkers },
+  { id: 'allReduce', title: 'All-reduce ms per step (mean over workers)', xLabel: 'step', table: (m) => m.jobHistory, keys: jobKey('meanAllReduceMs'), smoothed: true, markers: stepMarkers },
   { id: 'search', title: 'Search: best predicted accuracy', xLabel: 'generation', table: (m) => m.search, keys: (m) => (m.search.columns.has('bestPredictedAccuracy') ? ['bestPredictedAccuracy'] : []), smoothed: false },
   { id: 'cpu', title: 'CPU % per host/worker', xLabel: 'seconds', table: (m) => m.system, keys: keysWith('cpu/'), smoothed: true, markers: secondMarkers },
   { id: 'memory', title: 'Memory (RSS MB) per host/worker', xLabel: 'seconds', table: (m) => m.system, keys: keysWith('rss/'), smoothed: false, markers: secondMarkers },
@@ -123,6 +129,7 @@ const pareto = new ParetoView(results, palette, (point, index) => {
   if (runId) channel.send('monitor/showSubnet', { runId, point, index });
 });
 const parallel = new ParallelView(results, palette);
+const workersView = new WorkersView(workersBox);
 
 // ——— data to charts ———
 function modelOf(runId: string): RunModel {
@@ -229,6 +236,7 @@ function render(): void {
   const m = focusModel();
   pareto.update({ objective: m?.pareto?.objective ?? 'macs', front: m?.frontPoints() ?? [], measured: m?.measured ?? [], frontMeasured: m?.pareto?.measured ?? false });
   parallel.update(m?.measured ?? []);
+  workersView.update(m?.job);
   renderLogs();
   document.body.dataset.lastSeq = String(m?.lastSeq ?? -1);
   // How long the last full redraw took (read by the Chromium suite for the report).

@@ -1,8 +1,9 @@
 // What the monitor knows of one run, built from its telemetry events: columnar series aligned on a shared x (step,
 // seconds or generation) so the charts take them as they are, phase markers, the search's results and what the run
-// is waiting for. Pure: no DOM, so it is unit tested in Node and stays cheap at 100,000 points per series.
-import type { BackendInfo, ParetoPoint, TelemetryEvent, TelemetryEvents } from '../../daemon/protocol/events';
-import type { Arch, Objective } from '../../daemon/protocol/values';
+// is waiting for, and the training job's workers. Pure: no DOM, so it is unit tested in Node and stays cheap at
+// 100,000 points per series.
+import type { BackendInfo, ParetoPoint, TelemetryEvent, TelemetryEvents, WorkerStatus } from '../../daemon/protocol/events';
+import type { Arch, DistributedAlgorithm, Objective } from '../../daemon/protocol/values';
 
 /** Columns of values sharing one ascending x column; a column holds null where it has no value at that x. */
 export class AlignedTable {
@@ -85,6 +86,24 @@ export interface RunLog {
   message: string;
 }
 
+/** The training job's workers as its latest `workers` event says (a run trained by several workers). */
+export interface JobWorkers {
+  /** Step of the snapshot; -1 for the one the daemon sends when the job fails (its numbers are then 0). */
+  step: number;
+  algorithm: DistributedAlgorithm;
+  /** One per rank, rank ascending. */
+  workers: WorkerStatus[];
+  /** Distinct hosts (and nodes) among the workers. */
+  hosts: number;
+  nodes: number;
+  /** Sum of the snapshot's workers' images/s. */
+  totalImagesPerSec: number;
+  /** Mean over the snapshot's workers of the ms their last step spent in the all-reduce. */
+  meanAllReduceMs: number;
+}
+
+const sticks = (w: WorkerStatus) => w.state === 'lost' || w.state === 'stalled';
+
 export class RunModel {
   lastSeq = -1;
   name: string | undefined;
@@ -111,6 +130,10 @@ export class RunModel {
   readonly logs: RunLog[] = [];
   /** Hosts and workers seen in system events. */
   readonly workers = new Set<string>();
+  /** The job's workers (latest `workers` event of the run's current process); undefined until one arrives. */
+  job: JobWorkers | undefined;
+  /** step → totalImagesPerSec, meanAllReduceMs of the job's workers (from `workers` events). */
+  readonly jobHistory = new AlignedTable();
 
   constructor(readonly runId: string) {}
 
@@ -137,6 +160,8 @@ export class RunModel {
         this.name = e.data.name;
         this.backend = e.data.backend;
         this.finished = undefined;
+        // A (re)started process has its own job: its workers are unknown until its first snapshot.
+        this.job = undefined;
         return;
       case 'run.finished':
         this.finished = e.data;
@@ -163,6 +188,9 @@ export class RunModel {
         t.put(d.step, `imagesPerSec/w${d.worker}`, d.imagesPerSec);
         return;
       }
+      case 'workers':
+        this.applyWorkers(e.data);
+        return;
       case 'evaluation':
         this.waiting = undefined;
         this.evaluation.put(e.data.step, `eval/${e.data.subnet}/${e.data.split}`, e.data.accuracy);
@@ -209,6 +237,37 @@ export class RunModel {
         this.pushLog({ seq: e.seq, time: e.time, level: 'error', message: e.data.message });
         return;
     }
+  }
+
+  /**
+   * Each snapshot replaces the last one, except that a worker marked lost or stalled stays so until a later snapshot
+   * lists its rank again (one that leaves it out keeps the mark and its detail).
+   */
+  private applyWorkers(d: TelemetryEvents['workers']): void {
+    const byRank = new Map<number, WorkerStatus>(d.workers.map((w) => [w.rank, { ...w }]));
+    for (const w of this.job?.workers ?? []) if (sticks(w) && !byRank.has(w.rank)) byRank.set(w.rank, w);
+    const workers = [...byRank.values()].sort((a, b) => a.rank - b.rank);
+    const total = d.workers.reduce((sum, w) => sum + w.imagesPerSec, 0);
+    const meanAllReduce = d.workers.length > 0 ? d.workers.reduce((sum, w) => sum + w.allReduceMs, 0) / d.workers.length : 0;
+    this.job = {
+      step: d.step,
+      algorithm: d.algorithm,
+      workers,
+      hosts: new Set(workers.map((w) => w.host)).size,
+      nodes: new Set(workers.map((w) => w.node)).size,
+      totalImagesPerSec: total,
+      meanAllReduceMs: meanAllReduce,
+    };
+    // The failure snapshot (step -1) carries no measurements: it is not a point of the history.
+    if (d.step >= 0 && d.workers.length > 0) {
+      this.jobHistory.put(d.step, 'totalImagesPerSec', total);
+      this.jobHistory.put(d.step, 'meanAllReduceMs', meanAllReduce);
+    }
+  }
+
+  /** Workers of the latest snapshot that are lost or stalled. */
+  troubledWorkers(): WorkerStatus[] {
+    return this.job?.workers.filter(sticks) ?? [];
   }
 
   private pushLog(l: RunLog): void {

@@ -5,4 +5,6 @@ export const suites: Record<string, () => Promise<BenchSuite>> = {
   train: () => import('./train').then((m) => m.suite),
   search: () => import('./search').then((m) => m.suite),
   telemetry: () => import('./telemetry').then((m) => m.suite),
+  allreduce: () => import('./allreduce').then((m) => m.suite),
+  scaling: () => import('./scaling').then((m) => m.suite),
 };

@@ -8,6 +8,7 @@ import type { ResolvedConfig } from '../../../schemas';
 import { checkDataFiles, isConfigError, resolveConfig, type ConfigIssue } from '../../../schemas/load-config';
 import type { Emit } from '../../protocol/events';
 import { UserError } from '../../protocol/user-error';
+import type { JobPlacement } from '../../protocol/values';
 import { runJob, type JobProgress } from '../../pipeline';
 import { CONFIG_FILE, createRunFolder, EVENTS_FILE, RUN_META_FILE } from '../../pipeline/run-folder';
 import type { ResultsFile } from '../../search/results';
@@ -16,10 +17,27 @@ import { readHistory } from '../../service/jobs/config-job';
 import { readRunMeta, writeRunMeta, type RunMeta } from '../../service/run-files';
 import { parseFlags } from '../flags';
 
-const USAGE = 'usage: manta search <config.manta.json> [--backend auto|tensorflow|webgpu|wasm|cpu] [--runs-dir dir] | manta search --resume <runDir>';
+const USAGE = `usage: manta search <config.manta.json> [--backend auto|tensorflow|webgpu|wasm|cpu] [--runs-dir dir] [job flags]
+       manta search --resume <runDir> [job flags]
+job flags (training across hosts; run the same command on every host, the token in MANTA_JOB_TOKEN on each):
+  --hosts a,b,…  --host-index i  --coordinator host:port  --bind address  [--workers-per-host n]`;
 
 export async function searchCommand(argv: string[]): Promise<number> {
-  const flags = parseFlags(argv, { backend: 'string', 'runs-dir': 'string', resume: 'string', help: 'boolean' }, 'manta search');
+  const flags = parseFlags(
+    argv,
+    {
+      backend: 'string',
+      'runs-dir': 'string',
+      resume: 'string',
+      help: 'boolean',
+      hosts: 'string',
+      'host-index': 'string',
+      coordinator: 'string',
+      bind: 'string',
+      'workers-per-host': 'string',
+    },
+    'manta search',
+  );
   if (flags.help) {
     process.stdout.write(USAGE + '\n');
     return 0;
@@ -37,6 +55,7 @@ export async function searchCommand(argv: string[]): Promise<number> {
   }
   const { config, warnings } = loaded;
   if (typeof flags.backend === 'string') config.backend = flags.backend as ResolvedConfig['backend'];
+  const placement = jobPlacement(flags, config);
 
   let runDir: string;
   let configDir: string;
@@ -112,6 +131,7 @@ export async function searchCommand(argv: string[]): Promise<number> {
       resume: Boolean(resumeDir),
       signal: controller.signal,
       ...(history ? { history } : {}),
+      ...(placement ? { placement } : {}),
     });
     display.done();
     await log.sync();
@@ -132,6 +152,31 @@ export async function searchCommand(argv: string[]): Promise<number> {
     process.off('SIGINT', onSigint);
     await log.close().catch(() => undefined);
   }
+}
+
+/** The job across hosts that the job flags describe (none without --hosts); the token comes from MANTA_JOB_TOKEN. */
+function jobPlacement(flags: Record<string, unknown>, config: ResolvedConfig): JobPlacement | undefined {
+  if (typeof flags.hosts !== 'string') {
+    for (const f of ['host-index', 'coordinator', 'bind', 'workers-per-host']) {
+      if (flags[f] !== undefined) throw new UserError(`--${f} belongs to a job across hosts: give --hosts too`, 'cli.flags');
+    }
+    return undefined;
+  }
+  const hosts = flags.hosts.split(',').map((h) => h.trim()).filter(Boolean);
+  const index = Number(flags['host-index']);
+  const coordinator = /^(.+):(\d{1,5})$/.exec(typeof flags.coordinator === 'string' ? flags.coordinator : '');
+  const token = process.env.MANTA_JOB_TOKEN ?? '';
+  if (!Number.isInteger(index)) throw new UserError('--host-index must say which of --hosts this is (0 for the first)', 'cli.flags');
+  if (!coordinator) throw new UserError("--coordinator must be the first host's address and port as the others reach it, e.g. 10.0.0.1:29400", 'cli.flags');
+  if (typeof flags.bind !== 'string') throw new UserError("--bind must be this host's address that the other hosts reach", 'cli.flags');
+  if (!/^[0-9a-fA-F]{32,128}$/.test(token)) {
+    throw new UserError('MANTA_JOB_TOKEN must hold the job\'s secret (32–128 hex digits, the same on every host), e.g. from `openssl rand -hex 32`', 'cli.flags');
+  }
+  const workers = flags['workers-per-host'] === undefined ? config.distributed.workersPerHost : Number(flags['workers-per-host']);
+  if (workers === 'auto' || !Number.isInteger(workers) || workers < 1) {
+    throw new UserError('a job across hosts needs the same worker count on every host: give --workers-per-host n, or a number in /distributed/workersPerHost', 'cli.flags');
+  }
+  return { hosts, hostIndex: index, workersPerHost: workers, coordinator: { host: coordinator[1], port: Number(coordinator[2]) }, bindAddress: flags.bind, token };
 }
 
 /**

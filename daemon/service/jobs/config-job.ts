@@ -28,6 +28,7 @@ export async function runConfigJob(job: Extract<WorkerJob, { kind: 'run' }>, emi
     resume: job.resume,
     signal,
     cacheDir: job.cacheDir,
+    ...(job.placement ? { placement: job.placement } : {}),
     ...(history ? { history } : {}),
   });
 }
