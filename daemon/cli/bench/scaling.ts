@@ -9,6 +9,7 @@ import { OFA_MBV3_UNITS } from '../../ofa';
 import { LocalWorkers } from '../../pipeline/distributed/local-workers';
 import { planJob } from '../../pipeline/distributed/plan';
 import { trainAsRank } from '../../pipeline/distributed/train-as-rank';
+import type { Emit, TelemetryEvents } from '../../protocol/events';
 import type { DistributedAlgorithm } from '../../protocol/values';
 import { createTask } from '../../tasks';
 import { trainSupernet } from '../../train/train-supernet';
@@ -49,18 +50,28 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Images per second of one job, over its steps after the warm-up (the closing evaluation not counted). */
-async function throughput(config: ResolvedConfig, log: (l: string) => void): Promise<number> {
+/**
+ * Images per second of one job, over its steps after the warm-up (the closing evaluation not counted), and the mean
+ * time a step spent in the all-reduce (rank 0's, from the `workers` events).
+ */
+async function throughput(config: ResolvedConfig, log: (l: string) => void): Promise<{ imgPerSec: number; allReduceMs: number }> {
   const stamps: number[] = [];
+  const reduceMs: number[] = [];
+  const emit: Emit = (kind, data) => {
+    if (kind === 'workers') {
+      const w = (data as TelemetryEvents['workers']).workers[0];
+      if (w && w.allReduceMs > 0) reduceMs.push(w.allReduceMs);
+    }
+  };
   const onProgress = (): void => void stamps.push(performance.now());
   const task = await createTask(config, { baseDir: tmpdir() });
   try {
     const plan = planJob(config, undefined, { cores: availableParallelism(), gpus: 0 }, await freePort());
-    if (!plan) await trainSupernet(config, task, { emit: () => undefined, onProgress });
+    if (!plan) await trainSupernet(config, task, { emit, onProgress, stepEventIntervalMs: 0 });
     else {
       const workers = LocalWorkers.start(plan, config, tmpdir(), (level, message) => log(`${level}: ${message}`));
       try {
-        await trainAsRank({ config, task, plan, rank: 0, emit: () => undefined, onProgress });
+        await trainAsRank({ config, task, plan, rank: 0, emit, onProgress, stepEventIntervalMs: 0 });
         await workers.finish(60_000);
       } catch (e) {
         await workers.kill();
@@ -71,7 +82,7 @@ async function throughput(config: ResolvedConfig, log: (l: string) => void): Pro
     task.dispose();
   }
   const times = stamps.slice(WARMUP_STEPS).map((t, i) => t - stamps[WARMUP_STEPS + i - 1]);
-  return (config.training.batchSize * 1000) / median(times);
+  return { imgPerSec: (config.training.batchSize * 1000) / median(times), allReduceMs: reduceMs.length ? median(reduceMs.slice(WARMUP_STEPS)) : 0 };
 }
 
 export const suite: BenchSuite = {
@@ -86,17 +97,17 @@ export const suite: BenchSuite = {
     log(`backend ${info.backend} (${info.device}); ${workers} workers, batch ${batch} per worker, ${steps} steps per job`);
     const rows: BenchRow[] = [];
     for (const algorithm of ['data-parallel', 'subnet-parallel'] as const) {
-      const single = await throughput(benchConfig(algorithm, 1, batch, steps, info.backend), log);
+      const single = (await throughput(benchConfig(algorithm, 1, batch, steps, info.backend), log)).imgPerSec;
       rows.push({ suite: 'scaling', algorithm, workers: 1, fixed: 'per-worker-batch', batch, imgPerSec: single });
       log(`${algorithm}: 1 worker ${single.toFixed(1)} img/s`);
       const perWorker = await throughput(benchConfig(algorithm, workers, batch * workers, steps, info.backend), log);
-      rows.push({ suite: 'scaling', algorithm, workers, fixed: 'per-worker-batch', batch: batch * workers, imgPerSec: perWorker, speedup: perWorker / single });
-      log(`${algorithm}: ${workers} workers, batch ${batch} each: ${perWorker.toFixed(1)} img/s (${(perWorker / single).toFixed(2)}×)`);
-      const globalSingle = await throughput(benchConfig(algorithm, 1, batch * workers, steps, info.backend), log);
+      rows.push({ suite: 'scaling', algorithm, workers, fixed: 'per-worker-batch', batch: batch * workers, imgPerSec: perWorker.imgPerSec, allReduceMs: perWorker.allReduceMs, speedup: perWorker.imgPerSec / single });
+      log(`${algorithm}: ${workers} workers, batch ${batch} each: ${perWorker.imgPerSec.toFixed(1)} img/s (${(perWorker.imgPerSec / single).toFixed(2)}×), all-reduce ${perWorker.allReduceMs.toFixed(0)} ms/step`);
+      const globalSingle = (await throughput(benchConfig(algorithm, 1, batch * workers, steps, info.backend), log)).imgPerSec;
       const global = await throughput(benchConfig(algorithm, workers, batch * workers, steps, info.backend), log);
       rows.push({ suite: 'scaling', algorithm, workers: 1, fixed: 'global-batch', batch: batch * workers, imgPerSec: globalSingle });
-      rows.push({ suite: 'scaling', algorithm, workers, fixed: 'global-batch', batch: batch * workers, imgPerSec: global, speedup: global / globalSingle });
-      log(`${algorithm}: global batch ${batch * workers}: 1 worker ${globalSingle.toFixed(1)}, ${workers} workers ${global.toFixed(1)} img/s (${(global / globalSingle).toFixed(2)}×)`);
+      rows.push({ suite: 'scaling', algorithm, workers, fixed: 'global-batch', batch: batch * workers, imgPerSec: global.imgPerSec, allReduceMs: global.allReduceMs, speedup: global.imgPerSec / globalSingle });
+      log(`${algorithm}: global batch ${batch * workers}: 1 worker ${globalSingle.toFixed(1)}, ${workers} workers ${global.imgPerSec.toFixed(1)} img/s (${(global.imgPerSec / globalSingle).toFixed(2)}×)`);
     }
     return rows;
   },

@@ -28,6 +28,8 @@ export interface RankTrainingOptions {
   resumeFrom?: TrainerState;
   prefetch?: 'worker' | 'sync';
   onProgress?: (p: TrainProgress) => void;
+  /** Least time between two `step` events (benchmarks ask for every step). */
+  stepEventIntervalMs?: number;
   /** Told once the rank is in the group (every rank arrived). */
   onJoined?: () => void;
 }
@@ -65,6 +67,7 @@ export async function trainAsRank(opts: RankTrainingOptions): Promise<TrainSuper
       checkpointDir: opts.checkpointDir,
       prefetch: opts.prefetch,
       worker: rank,
+      stepEventIntervalMs: opts.stepEventIntervalMs,
     });
     // The same update on every rank keeps the supernets equal; a digest comparison proves it for this run.
     const mine = weightsDigest(opts.task);
