@@ -4,11 +4,11 @@
 // and a weight only one node's subnet uses moves by that node's update averaged over BOTH nodes (the zero gradient
 // of the other node counts). Every worker ends with the same supernet (weight digests compared).
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import test from 'node:test';
 import { validateConfig, type ResolvedConfig } from '../../schemas';
 import { initEngine } from '../../daemon/engine';
+import { freeLoopbackPort } from '../../daemon/pipeline/distributed/free-port';
 import { LocalWorkers } from '../../daemon/pipeline/distributed/local-workers';
 import { planJob } from '../../daemon/pipeline/distributed/plan';
 import { trainAsRank, weightsDigest } from '../../daemon/pipeline/distributed/train-as-rank';
@@ -56,15 +56,6 @@ function config(algorithm: 'data-parallel' | 'subnet-parallel', workers: number,
   return r.config;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
-
 /** Trains in this process only, computing the given ranks' gradients in turn (no reducer). */
 async function reference(cfg: ResolvedConfig, job: TrainerJob): Promise<Record<string, Float32Array>> {
   const task = (await createTask(cfg, { baseDir: tmpdir() })) as ClassificationTask;
@@ -78,7 +69,7 @@ async function reference(cfg: ResolvedConfig, job: TrainerJob): Promise<Record<s
 
 /** A real job: this process is rank 0, worker processes are the other ranks; returns rank 0's weights and every digest. */
 async function job(cfg: ResolvedConfig): Promise<{ weights: Record<string, Float32Array>; digests: string[] }> {
-  const plan = planJob(cfg, undefined, { cores: 8, gpus: 0 }, await freePort());
+  const plan = planJob(cfg, undefined, { cores: 8, gpus: 0 }, await freeLoopbackPort());
   assert.ok(plan, 'the config asks for several workers');
   const workers = LocalWorkers.start(plan, cfg, tmpdir(), () => undefined);
   const task = (await createTask(cfg, { baseDir: tmpdir() })) as ClassificationTask;

@@ -2,10 +2,10 @@
 // for both distributed algorithms, the per-worker batch fixed (N× the global batch) and the global batch fixed.
 // Each configuration is a real job (the train stage's workers and collectives), timed over its steps after warm-up.
 import { availableParallelism, tmpdir } from 'node:os';
-import { createServer } from 'node:net';
 import { validateConfig, type ResolvedConfig } from '../../../schemas';
 import { initEngine, type BackendChoice } from '../../engine';
 import { OFA_MBV3_UNITS } from '../../ofa';
+import { freeLoopbackPort } from '../../pipeline/distributed/free-port';
 import { LocalWorkers } from '../../pipeline/distributed/local-workers';
 import { planJob } from '../../pipeline/distributed/plan';
 import { trainAsRank } from '../../pipeline/distributed/train-as-rank';
@@ -39,17 +39,6 @@ function benchConfig(algorithm: DistributedAlgorithm, workers: number, globalBat
   return r.config;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
-
 /**
  * Images per second of one job, over its steps after the warm-up (the closing evaluation not counted), and the mean
  * time a step spent in the all-reduce (rank 0's, from the `workers` events).
@@ -66,7 +55,7 @@ async function throughput(config: ResolvedConfig, log: (l: string) => void): Pro
   const onProgress = (): void => void stamps.push(performance.now());
   const task = await createTask(config, { baseDir: tmpdir() });
   try {
-    const plan = planJob(config, undefined, { cores: availableParallelism(), gpus: 0 }, await freePort());
+    const plan = planJob(config, undefined, { cores: availableParallelism(), gpus: 0 }, await freeLoopbackPort());
     if (!plan) await trainSupernet(config, task, { emit, onProgress, stepEventIntervalMs: 0 });
     else {
       const workers = LocalWorkers.start(plan, config, tmpdir(), (level, message) => log(`${level}: ${message}`));

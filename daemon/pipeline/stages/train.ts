@@ -2,7 +2,6 @@
 // readable checkpoint. With several workers (the config's /distributed section, or a job across hosts) this process
 // trains as the host's first rank beside worker processes for the others.
 import { availableParallelism } from 'node:os';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Task } from '../../ofa/task';
 import type { Emit, TelemetryEvents } from '../../protocol/events';
@@ -11,6 +10,7 @@ import { readLatestCheckpoint, removeStaleTempFiles } from '../../train/checkpoi
 import type { TrainerState } from '../../train/state';
 import { trainSupernet, type TrainProgress, type TrainSupernetResult } from '../../train/train-supernet';
 import { RunStopped, type RunContext } from '../context';
+import { freeLoopbackPort } from '../distributed/free-port';
 import { LocalWorkers } from '../distributed/local-workers';
 import { planJob, runGpus, type JobPlan } from '../distributed/plan';
 import { TrainingJobError, trainAsRank } from '../distributed/train-as-rank';
@@ -138,18 +138,5 @@ function markLost(ctx: RunContext, plan: JobPlan, error: TrainingJobError): void
       state: rank === error.peerRank ? ('lost' as const) : ('done' as const),
       ...(rank === error.peerRank ? { detail: error.message } : {}),
     })),
-  });
-}
-
-/** A loopback port free now, for a single-host job's rendezvous (its workers are told it before they start). */
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
   });
 }
