@@ -162,7 +162,7 @@ export class RunManager {
     return this.locked(run, async () => {
       this.refuseWhenClosing();
       if (!isResumable(run)) {
-        throw runError(MantaErrorCodes.InvalidRunState, `run ${runId} is ${run.status}; only a paused or interrupted run (or one whose training job across hosts failed) can be resumed`);
+        throw runError(MantaErrorCodes.InvalidRunState, `run ${runId} is ${run.status}; only a paused or interrupted run can be resumed, or a failed one that trained in a job across hosts`);
       }
       await ensureOldWorkerGone(run);
       const job = await resumeJob(run, this.opts.cacheDir); // first: a config that no longer validates changes nothing
