@@ -9,6 +9,7 @@ import type { ResolvedConfig } from '../../schemas';
 import type { Arch } from '../ofa/arch';
 import type { Task, TrainStream } from '../ofa/task';
 import type { Emit } from '../protocol/events';
+import type { DistributedAlgorithm } from '../protocol/values';
 import { CheckpointError } from './errors';
 import { evaluateSubnet } from './evaluate';
 import { planGradientBuckets, GradientAccumulator, reduceGradients, type GradientBucketLayout, type GradientReducer } from './gradients';
@@ -29,7 +30,7 @@ const STREAM = { subnet: 1, dropout: 2, teacher: 3, data: 4 } as const;
  * reference that the tests compare a job with (each rank's shard run in turn as a micro-batch, gradients averaged).
  */
 export interface TrainerJob {
-  algorithm: 'data-parallel' | 'subnet-parallel';
+  algorithm: DistributedAlgorithm;
   worldSize: number;
   /** Node id of every rank. */
   nodeOf: readonly number[];

@@ -9,9 +9,8 @@ import test from 'node:test';
 import { validateConfig, type ResolvedConfig } from '../../schemas';
 import { initEngine } from '../../daemon/engine';
 import { freeLoopbackPort } from '../../daemon/pipeline/distributed/free-port';
-import { LocalWorkers } from '../../daemon/pipeline/distributed/local-workers';
+import { trainHostShare } from '../../daemon/pipeline/distributed/host-share';
 import { planJob } from '../../daemon/pipeline/distributed/plan';
-import { trainAsRank, weightsDigest } from '../../daemon/pipeline/distributed/train-as-rank';
 import { createTask } from '../../daemon/tasks';
 import { trainSupernet } from '../../daemon/train/train-supernet';
 import type { TrainerJob } from '../../daemon/train/trainer';
@@ -71,16 +70,10 @@ async function reference(cfg: ResolvedConfig, job: TrainerJob): Promise<Record<s
 async function job(cfg: ResolvedConfig): Promise<{ weights: Record<string, Float32Array>; digests: string[] }> {
   const plan = planJob(cfg, undefined, { cores: 8, gpus: 0 }, await freeLoopbackPort());
   assert.ok(plan, 'the config asks for several workers');
-  const workers = LocalWorkers.start(plan, cfg, tmpdir(), () => undefined);
   const task = (await createTask(cfg, { baseDir: tmpdir() })) as ClassificationTask;
   try {
-    await trainAsRank({ config: cfg, task, plan, rank: 0, emit: () => undefined, prefetch: 'sync' });
-    await workers.finish(30_000);
-    const digests = [Buffer.from(weightsDigest(task)).toString('hex'), ...plan.localRanks.slice(1).map((r) => workers.digests.get(r) ?? `rank ${r} reported no digest`)];
+    const { digests } = await trainHostShare(cfg, task, plan, { configDir: tmpdir(), emit: () => undefined, prefetch: 'sync' });
     return { weights: weightsOf(task), digests };
-  } catch (e) {
-    await workers.kill();
-    throw e;
   } finally {
     task.dispose();
   }

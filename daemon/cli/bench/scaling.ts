@@ -6,9 +6,8 @@ import { validateConfig, type ResolvedConfig } from '../../../schemas';
 import { initEngine, type BackendChoice } from '../../engine';
 import { OFA_MBV3_UNITS } from '../../ofa';
 import { freeLoopbackPort } from '../../pipeline/distributed/free-port';
-import { LocalWorkers } from '../../pipeline/distributed/local-workers';
+import { trainHostShare } from '../../pipeline/distributed/host-share';
 import { planJob } from '../../pipeline/distributed/plan';
-import { trainAsRank } from '../../pipeline/distributed/train-as-rank';
 import type { Emit, TelemetryEvents } from '../../protocol/events';
 import type { DistributedAlgorithm } from '../../protocol/values';
 import { createTask } from '../../tasks';
@@ -57,16 +56,7 @@ async function throughput(config: ResolvedConfig, log: (l: string) => void): Pro
   try {
     const plan = planJob(config, undefined, { cores: availableParallelism(), gpus: 0 }, await freeLoopbackPort());
     if (!plan) await trainSupernet(config, task, { emit, onProgress, stepEventIntervalMs: 0 });
-    else {
-      const workers = LocalWorkers.start(plan, config, tmpdir(), (level, message) => log(`${level}: ${message}`));
-      try {
-        await trainAsRank({ config, task, plan, rank: 0, emit, onProgress, stepEventIntervalMs: 0 });
-        await workers.finish(60_000);
-      } catch (e) {
-        await workers.kill();
-        throw e;
-      }
-    }
+    else await trainHostShare(config, task, plan, { configDir: tmpdir(), log: (level, message) => log(`${level}: ${message}`), emit, onProgress, stepEventIntervalMs: 0 });
   } finally {
     task.dispose();
   }

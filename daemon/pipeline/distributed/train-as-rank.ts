@@ -66,7 +66,6 @@ export async function trainAsRank(opts: RankTrainingOptions): Promise<TrainSuper
       signal: opts.stopSignal,
       checkpointDir: opts.checkpointDir,
       prefetch: opts.prefetch,
-      worker: rank,
       stepEventIntervalMs: opts.stepEventIntervalMs,
     });
     // The same update on every rank keeps the supernets equal; a digest comparison proves it for this run.

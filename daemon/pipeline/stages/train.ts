@@ -11,9 +11,9 @@ import type { TrainerState } from '../../train/state';
 import { trainSupernet, type TrainProgress, type TrainSupernetResult } from '../../train/train-supernet';
 import { RunStopped, type RunContext } from '../context';
 import { freeLoopbackPort } from '../distributed/free-port';
-import { LocalWorkers } from '../distributed/local-workers';
+import { trainHostShare } from '../distributed/host-share';
 import { planJob, runGpus, type JobPlan } from '../distributed/plan';
-import { TrainingJobError, trainAsRank } from '../distributed/train-as-rank';
+import { TrainingJobError } from '../distributed/train-as-rank';
 import { CHECKPOINT_DIR } from '../run-folder';
 
 /** The trainer state a resumed run continues from (none for a fresh run or when no checkpoint is readable). */
@@ -33,7 +33,7 @@ export interface TrainStageResult extends TrainSupernetResult {
 export async function trainStage(
   ctx: RunContext,
   task: Task,
-  opts: { resumeFrom?: TrainerState; prefetch?: 'worker' | 'sync'; gpus?: number },
+  opts: { resumeFrom?: TrainerState; prefetch?: 'worker' | 'sync' },
 ): Promise<TrainStageResult> {
   const { config } = ctx;
   let lastStep: TelemetryEvents['step'] | undefined;
@@ -49,9 +49,9 @@ export async function trainStage(
       : undefined;
     ctx.progress('train', p.step, p.totalSteps, `phase ${p.phaseIndex + 1}/${config.training.phases.length}${detail ? ' · ' + detail : ''}`);
   };
-  const machine = { cores: availableParallelism(), gpus: opts.gpus ?? runGpus().length };
-  const needsPort = !ctx.placement && planJob(config, undefined, machine) !== undefined;
-  const plan = planJob(config, ctx.placement, machine, needsPort ? await freeLoopbackPort() : 0);
+  const planned = planJob(config, ctx.placement, { cores: availableParallelism(), gpus: runGpus().length });
+  // A job of this host alone meets on a loopback port that is free now.
+  const plan = planned && !ctx.placement ? { ...planned, coordinator: { host: '127.0.0.1', port: await freeLoopbackPort() } } : planned;
   const checkpointDir = join(ctx.runDir, CHECKPOINT_DIR);
   const training: TrainStageResult = plan
     ? { ...(await trainInJob(ctx, task, plan, { ...opts, emit, onProgress, checkpointDir })), job: plan }
@@ -69,36 +69,26 @@ async function trainInJob(
   plan: JobPlan,
   opts: { resumeFrom?: TrainerState; prefetch?: 'worker' | 'sync'; emit: Emit; onProgress: (p: TrainProgress) => void; checkpointDir: string },
 ): Promise<TrainSupernetResult> {
-  const rank = plan.localRanks[0];
   const hosts = new Set(plan.hostOf).size;
   ctx.emit('log', {
     level: 'info',
     message: `training with ${plan.worldSize} workers (${plan.algorithm}${hosts > 1 ? `, ${hosts} hosts, this is host ${plan.hostIndex + 1}` : ''}, ${ctx.config.training.batchSize / plan.worldSize} examples per worker per step)`,
   });
   ctx.emit('waiting', { reason: hosts > 1 ? `waiting for the job's ${plan.worldSize} workers on ${hosts} hosts` : `starting ${plan.worldSize} training workers` });
-  const abort = new AbortController();
-  const workers = LocalWorkers.start(plan, ctx.config, ctx.configDir, (level, message) => ctx.emit('log', { level, message }));
-  let failure: TrainingJobError | undefined;
-  workers.onFailure((f) => {
-    // A worker that never joins (bad data, a crash at start) must not leave this rank waiting for the rendezvous.
-    failure = new TrainingJobError(`the training job stopped: ${f.message}; resume the run to continue from its last checkpoint`, f.rank, plan.hostOf[f.rank]);
-    abort.abort(failure);
-  });
-  // Stopping is agreed through the gradients (every worker stops after the same step); aborting the group is for
-  // failures, and for a stop that arrives while the job is still gathering.
-  const joined = { done: false };
+  // Stopping is agreed through the gradients (every worker stops after the same step); ending the job at once is
+  // for failures, and for a stop that arrives while the job is still gathering.
+  const gathering = new AbortController();
+  let joined = false;
   const stopWhileJoining = (): void => {
-    if (!joined.done) abort.abort(new RunStopped('stopped before every worker joined the job'));
+    if (!joined) gathering.abort(new RunStopped('stopped before every worker joined the job'));
   };
   ctx.signal?.addEventListener('abort', stopWhileJoining);
   try {
-    const result = await trainAsRank({
-      config: ctx.config,
-      task,
-      plan,
-      rank,
+    const { training } = await trainHostShare(ctx.config, task, plan, {
+      configDir: ctx.configDir,
+      log: (level, message) => ctx.emit('log', { level, message }),
       emit: opts.emit,
-      signal: abort.signal,
+      signal: gathering.signal,
       stopSignal: ctx.signal,
       // Every host keeps checkpoints (its log is cut back to them on resume); the job continues from host 0's.
       checkpointDir: opts.checkpointDir,
@@ -106,18 +96,14 @@ async function trainInJob(
       prefetch: opts.prefetch,
       onProgress: opts.onProgress,
       onJoined: () => {
-        joined.done = true;
+        joined = true;
         ctx.emit('log', { level: 'info', message: `all ${plan.worldSize} workers joined` });
       },
     });
-    await workers.finish(plan.timeoutMs);
-    return result;
+    return training;
   } catch (e) {
-    await workers.kill();
-    if (abort.signal.reason instanceof RunStopped) throw abort.signal.reason;
-    const error = failure ?? e;
-    if (error instanceof TrainingJobError) markLost(ctx, plan, error);
-    throw error;
+    if (e instanceof TrainingJobError) markLost(ctx, plan, e);
+    throw e;
   } finally {
     ctx.signal?.removeEventListener('abort', stopWhileJoining);
   }
