@@ -120,6 +120,13 @@ export function configPaths(config: Pick<ResolvedConfig, 'data'>): { path: strin
         { path: '/data/train', value: d.train, kind: 'dir' as const },
         ...(d.test ? [{ path: '/data/test', value: d.test, kind: 'dir' as const }] : []),
       ];
+    case 'stereo-synthetic':
+      return [];
+    case 'stereo-folder':
+      return [
+        { path: '/data/path', value: d.path, kind: 'dir' as const },
+        ...(d.test ? [{ path: '/data/test', value: d.test, kind: 'dir' as const }] : []),
+      ];
   }
 }
 

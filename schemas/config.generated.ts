@@ -1,12 +1,12 @@
 /* Generated from manta-config.schema.json by schemas/generate-types.mjs: do not edit by hand. */
 
 /**
- * The dataset. 'synthetic' is generated from the seed (no files); the others read files.
+ * The dataset. 'synthetic' and 'stereo-synthetic' are generated from the seed (no files); the others read files. The 'stereo-*' kinds are for task 'stereo'.
  *
  * This interface was referenced by `MantaConfig`'s JSON-Schema
  * via the `definition` "DataConfig".
  */
-export type DataConfig = SyntheticData | IdxData | Cifar10Data | FolderData;
+export type DataConfig = SyntheticData | IdxData | Cifar10Data | FolderData | StereoSyntheticData | StereoFolderData;
 /**
  * Activation function: relu, relu6 or h-swish (x·relu6(x+3)/6).
  *
@@ -28,9 +28,9 @@ export interface MantaConfig {
    */
   name: string;
   /**
-   * What the supernet learns. 'classification': five searchable units and a softmax classifier.
+   * What the supernet learns. 'classification': five searchable units and a softmax classifier. 'stereo': disparity of a rectified stereo pair — six searchable units (three siamese), a correlation layer and a decoder of six transposed convolutions with U-links; its data is a 'stereo-synthetic' or 'stereo-folder' set.
    */
-  task: 'classification';
+  task: 'classification' | 'stereo';
   /**
    * Seed of every random choice (weights, sampling, augmentation, search). The same seed and config give the same weights.
    */
@@ -195,6 +195,126 @@ export interface FolderData {
   normalization?: Normalization;
 }
 /**
+ * Procedurally generated rectified stereo pairs with exact ground-truth disparity (textured shapes at different depths over a textured background, with occlusions), from the seed. Needs no files.
+ *
+ * This interface was referenced by `MantaConfig`'s JSON-Schema
+ * via the `definition` "StereoSyntheticData".
+ */
+export interface StereoSyntheticData {
+  kind: 'stereo-synthetic';
+  /**
+   * Width of a pair, a multiple of 64 (the supernet's total stride).
+   */
+  width?: number;
+  /**
+   * Height of a pair, a multiple of 64.
+   */
+  height?: number;
+  /**
+   * Largest disparity in pixels; every ground-truth disparity lies in [1, maxDisparity].
+   */
+  maxDisparity?: number;
+  channels?: 1 | 3;
+  /**
+   * Surface texture: multi-scale value noise, or random dots.
+   */
+  texture?: 'noise' | 'random-dot';
+  /**
+   * Shapes in front of the background per pair.
+   */
+  shapes?: number;
+  /**
+   * Slanted planes (fractional disparities) besides fronto-parallel ones.
+   */
+  slanted?: boolean;
+  /**
+   * Sensor noise (standard deviation in grey levels), independent per view.
+   */
+  noise?: number;
+  trainSize?: number;
+  validationSize?: number;
+  testSize?: number;
+  augmentation?: StereoAugmentation;
+}
+/**
+ * Training-time augmentation of stereo pairs: a random crop (the same window in both views, so disparities keep their meaning) and photometric changes applied to both views alike.
+ *
+ * This interface was referenced by `MantaConfig`'s JSON-Schema
+ * via the `definition` "StereoAugmentation".
+ */
+export interface StereoAugmentation {
+  /**
+   * Width of the random training crop (0: the whole pair). A multiple of 64 (the supernet's total stride).
+   */
+  cropWidth?: number;
+  /**
+   * Height of the random training crop (0: the whole pair). A multiple of 64.
+   */
+  cropHeight?: number;
+  /**
+   * Random brightness shift, up to this fraction of the range, the same for both views.
+   */
+  brightness?: number;
+  /**
+   * Random contrast factor in [1 − c, 1 + c], the same for both views.
+   */
+  contrast?: number;
+}
+/**
+ * Rectified stereo pairs read from a folder with one sub-folder per role: left views, right views (PNG or JPEG) and left-view ground truth, either PFM (SceneFlow, Middlebury; inf = none) or KITTI's 16-bit PNG (value / 256, 0 = none). Files of the three sub-folders pair up by base name. `manta stereo-data` writes such a folder from the built-in generator.
+ *
+ * This interface was referenced by `MantaConfig`'s JSON-Schema
+ * via the `definition` "StereoFolderData".
+ */
+export interface StereoFolderData {
+  kind: 'stereo-folder';
+  /**
+   * The folder, relative to the config file or absolute (on the host that trains).
+   */
+  path: string;
+  /**
+   * Sub-folder of the left views (KITTI: 'image_2').
+   */
+  left?: string;
+  /**
+   * Sub-folder of the right views (KITTI: 'image_3').
+   */
+  right?: string;
+  /**
+   * Sub-folder of the left views' disparity maps, .pfm or .png (KITTI: 'disp_occ_0').
+   */
+  disparity?: string;
+  /**
+   * Another folder of the same layout holding the test pairs (default: testSize pairs held out of `path`).
+   */
+  test?: string;
+  /**
+   * Largest disparity the network is to find, in pixels (sets the colour scale of the pictures; larger ground truth is kept).
+   */
+  maxDisparity: number;
+  /**
+   * Read the views as grey (1) or RGB (3).
+   */
+  channels?: 1 | 3;
+  /**
+   * Pairs held out of the training folder for validation (seeded).
+   */
+  validationSize?: number;
+  /**
+   * Pairs held out for testing when there is no `test` folder.
+   */
+  testSize?: number;
+  /**
+   * Validation and test pairs are centre-cropped to this width (0: the largest multiple of 64 that fits).
+   */
+  evaluationWidth?: number;
+  /**
+   * Centre-crop height of validation and test pairs (0: the largest multiple of 64 that fits).
+   */
+  evaluationHeight?: number;
+  augmentation?: StereoAugmentation;
+}
+/**
  * The Once-for-All supernet and its elastic dimensions. The defaults reproduce OFA's MobileNetV3 supernet.
  *
  * This interface was referenced by `MantaConfig`'s JSON-Schema
@@ -204,10 +324,10 @@ export interface SupernetConfig {
   stem?: Stem;
   firstBlock?: FirstBlock;
   /**
-   * The five searchable units of the classification supernet.
+   * The searchable units: five for 'classification', six for 'stereo' (units 1–3 siamese, each halving the resolution; units 4–6 after the correlation).
    *
    * @minItems 5
-   * @maxItems 5
+   * @maxItems 6
    */
   units: Unit[];
   /**
@@ -257,6 +377,7 @@ export interface SupernetConfig {
    * @maxItems 8
    */
   resolutionChoices?: number[];
+  stereo?: StereoSupernet;
 }
 /**
  * The first convolution (3×3) with batch norm and activation.
@@ -304,6 +425,37 @@ export interface Unit {
   squeezeExcite?: boolean;
 }
 /**
+ * The parts of the stereo supernet outside its six units (task 'stereo' only).
+ *
+ * This interface was referenced by `MantaConfig`'s JSON-Schema
+ * via the `definition` "StereoSupernet".
+ */
+export interface StereoSupernet {
+  /**
+   * Which siamese unit's left and right features are correlated (its output is at 1/2^unit of the input).
+   */
+  correlationUnit?: number;
+  /**
+   * Largest displacement the correlation tries, in pixels of the correlated features (full-resolution disparity / 2^unit).
+   */
+  maxDisplacement?: number;
+  /**
+   * Step between tried displacements; it must divide maxDisplacement.
+   */
+  correlationStride?: number;
+  /**
+   * Channels of the 1×1 'redirect' conv of the left features, concatenated with the correlation (DispNet-C).
+   */
+  redirectWidth?: number;
+  /**
+   * Channels of the six transposed convolutions, coarse (1/32) to fine (full resolution).
+   *
+   * @minItems 6
+   * @maxItems 6
+   */
+  decoderWidths?: number[];
+}
+/**
  * Progressive-shrinking training of the supernet.
  *
  * This interface was referenced by `MantaConfig`'s JSON-Schema
@@ -347,6 +499,7 @@ export interface TrainingConfig {
    * @maxItems 16
    */
   phases: Phase[];
+  disparityLoss?: DisparityLoss;
 }
 /**
  * One phase of progressive shrinking. The list of the dimension a phase makes elastic defaults to all of the supernet's choices (so {"phase": "kernel"} alone makes the kernel elastic); any other list left out is inherited from the previous phase, and the first phase samples only the largest network.
@@ -398,6 +551,29 @@ export interface Phase {
    * @minItems 1
    */
   resolution?: number[];
+}
+/**
+ * Task 'stereo': the multi-scale disparity loss. Every scale predicts disparity in full-resolution pixels; the ground truth is average-pooled per scale over its valid pixels. The per-scale weights move linearly from `startWeights` to `endWeights` over the run's steps (DispNet shifts weight from coarse to fine scales).
+ *
+ * This interface was referenced by `MantaConfig`'s JSON-Schema
+ * via the `definition` "DisparityLoss".
+ */
+export interface DisparityLoss {
+  kind?: 'smooth-l1' | 'l1';
+  /**
+   * Weights of the six scales at the first step, coarse (1/32) to fine (full resolution) — for orientation: DispNet's ports start at the coarsest scale.
+   *
+   * @minItems 6
+   * @maxItems 6
+   */
+  startWeights?: number[];
+  /**
+   * Weights of the six scales at the last step, coarse to fine.
+   *
+   * @minItems 6
+   * @maxItems 6
+   */
+  endWeights?: number[];
 }
 /**
  * How supernet training is spread over worker processes (one per device) and hosts. The global batch (/training/batchSize) is split evenly across all workers.
@@ -497,12 +673,18 @@ export interface Constraints {
 }
 
 /**
- * The dataset. 'synthetic' is generated from the seed (no files); the others read files.
+ * The dataset. 'synthetic' and 'stereo-synthetic' are generated from the seed (no files); the others read files. The 'stereo-*' kinds are for task 'stereo'.
  *
  * This interface was referenced by `ResolvedConfig`'s JSON-Schema
  * via the `definition` "ResolvedDataConfig".
  */
-export type ResolvedDataConfig = ResolvedSyntheticData | ResolvedIdxData | ResolvedCifar10Data | ResolvedFolderData;
+export type ResolvedDataConfig =
+  | ResolvedSyntheticData
+  | ResolvedIdxData
+  | ResolvedCifar10Data
+  | ResolvedFolderData
+  | ResolvedStereoSyntheticData
+  | ResolvedStereoFolderData;
 /**
  * Activation function: relu, relu6 or h-swish (x·relu6(x+3)/6).
  *
@@ -524,9 +706,9 @@ export interface ResolvedConfig {
    */
   name: string;
   /**
-   * What the supernet learns. 'classification': five searchable units and a softmax classifier.
+   * What the supernet learns. 'classification': five searchable units and a softmax classifier. 'stereo': disparity of a rectified stereo pair — six searchable units (three siamese), a correlation layer and a decoder of six transposed convolutions with U-links; its data is a 'stereo-synthetic' or 'stereo-folder' set.
    */
-  task: 'classification';
+  task: 'classification' | 'stereo';
   /**
    * Seed of every random choice (weights, sampling, augmentation, search). The same seed and config give the same weights.
    */
@@ -691,6 +873,126 @@ export interface ResolvedFolderData {
   normalization?: ResolvedNormalization;
 }
 /**
+ * Procedurally generated rectified stereo pairs with exact ground-truth disparity (textured shapes at different depths over a textured background, with occlusions), from the seed. Needs no files.
+ *
+ * This interface was referenced by `ResolvedConfig`'s JSON-Schema
+ * via the `definition` "ResolvedStereoSyntheticData".
+ */
+export interface ResolvedStereoSyntheticData {
+  kind: 'stereo-synthetic';
+  /**
+   * Width of a pair, a multiple of 64 (the supernet's total stride).
+   */
+  width: number;
+  /**
+   * Height of a pair, a multiple of 64.
+   */
+  height: number;
+  /**
+   * Largest disparity in pixels; every ground-truth disparity lies in [1, maxDisparity].
+   */
+  maxDisparity: number;
+  channels: 1 | 3;
+  /**
+   * Surface texture: multi-scale value noise, or random dots.
+   */
+  texture: 'noise' | 'random-dot';
+  /**
+   * Shapes in front of the background per pair.
+   */
+  shapes: number;
+  /**
+   * Slanted planes (fractional disparities) besides fronto-parallel ones.
+   */
+  slanted: boolean;
+  /**
+   * Sensor noise (standard deviation in grey levels), independent per view.
+   */
+  noise: number;
+  trainSize: number;
+  validationSize: number;
+  testSize: number;
+  augmentation: ResolvedStereoAugmentation;
+}
+/**
+ * Training-time augmentation of stereo pairs: a random crop (the same window in both views, so disparities keep their meaning) and photometric changes applied to both views alike.
+ *
+ * This interface was referenced by `ResolvedConfig`'s JSON-Schema
+ * via the `definition` "ResolvedStereoAugmentation".
+ */
+export interface ResolvedStereoAugmentation {
+  /**
+   * Width of the random training crop (0: the whole pair). A multiple of 64 (the supernet's total stride).
+   */
+  cropWidth: number;
+  /**
+   * Height of the random training crop (0: the whole pair). A multiple of 64.
+   */
+  cropHeight: number;
+  /**
+   * Random brightness shift, up to this fraction of the range, the same for both views.
+   */
+  brightness: number;
+  /**
+   * Random contrast factor in [1 − c, 1 + c], the same for both views.
+   */
+  contrast: number;
+}
+/**
+ * Rectified stereo pairs read from a folder with one sub-folder per role: left views, right views (PNG or JPEG) and left-view ground truth, either PFM (SceneFlow, Middlebury; inf = none) or KITTI's 16-bit PNG (value / 256, 0 = none). Files of the three sub-folders pair up by base name. `manta stereo-data` writes such a folder from the built-in generator.
+ *
+ * This interface was referenced by `ResolvedConfig`'s JSON-Schema
+ * via the `definition` "ResolvedStereoFolderData".
+ */
+export interface ResolvedStereoFolderData {
+  kind: 'stereo-folder';
+  /**
+   * The folder, relative to the config file or absolute (on the host that trains).
+   */
+  path: string;
+  /**
+   * Sub-folder of the left views (KITTI: 'image_2').
+   */
+  left: string;
+  /**
+   * Sub-folder of the right views (KITTI: 'image_3').
+   */
+  right: string;
+  /**
+   * Sub-folder of the left views' disparity maps, .pfm or .png (KITTI: 'disp_occ_0').
+   */
+  disparity: string;
+  /**
+   * Another folder of the same layout holding the test pairs (default: testSize pairs held out of `path`).
+   */
+  test?: string;
+  /**
+   * Largest disparity the network is to find, in pixels (sets the colour scale of the pictures; larger ground truth is kept).
+   */
+  maxDisparity: number;
+  /**
+   * Read the views as grey (1) or RGB (3).
+   */
+  channels: 1 | 3;
+  /**
+   * Pairs held out of the training folder for validation (seeded).
+   */
+  validationSize: number;
+  /**
+   * Pairs held out for testing when there is no `test` folder.
+   */
+  testSize: number;
+  /**
+   * Validation and test pairs are centre-cropped to this width (0: the largest multiple of 64 that fits).
+   */
+  evaluationWidth: number;
+  /**
+   * Centre-crop height of validation and test pairs (0: the largest multiple of 64 that fits).
+   */
+  evaluationHeight: number;
+  augmentation: ResolvedStereoAugmentation;
+}
+/**
  * The Once-for-All supernet and its elastic dimensions. The defaults reproduce OFA's MobileNetV3 supernet.
  *
  * This interface was referenced by `ResolvedConfig`'s JSON-Schema
@@ -700,10 +1002,10 @@ export interface ResolvedSupernetConfig {
   stem: ResolvedStem;
   firstBlock: ResolvedFirstBlock;
   /**
-   * The five searchable units of the classification supernet.
+   * The searchable units: five for 'classification', six for 'stereo' (units 1–3 siamese, each halving the resolution; units 4–6 after the correlation).
    *
    * @minItems 5
-   * @maxItems 5
+   * @maxItems 6
    */
   units: ResolvedUnit[];
   /**
@@ -753,6 +1055,7 @@ export interface ResolvedSupernetConfig {
    * @maxItems 8
    */
   resolutionChoices: number[];
+  stereo: ResolvedStereoSupernet;
 }
 /**
  * The first convolution (3×3) with batch norm and activation.
@@ -800,6 +1103,37 @@ export interface ResolvedUnit {
   squeezeExcite: boolean;
 }
 /**
+ * The parts of the stereo supernet outside its six units (task 'stereo' only).
+ *
+ * This interface was referenced by `ResolvedConfig`'s JSON-Schema
+ * via the `definition` "ResolvedStereoSupernet".
+ */
+export interface ResolvedStereoSupernet {
+  /**
+   * Which siamese unit's left and right features are correlated (its output is at 1/2^unit of the input).
+   */
+  correlationUnit: number;
+  /**
+   * Largest displacement the correlation tries, in pixels of the correlated features (full-resolution disparity / 2^unit).
+   */
+  maxDisplacement: number;
+  /**
+   * Step between tried displacements; it must divide maxDisplacement.
+   */
+  correlationStride: number;
+  /**
+   * Channels of the 1×1 'redirect' conv of the left features, concatenated with the correlation (DispNet-C).
+   */
+  redirectWidth: number;
+  /**
+   * Channels of the six transposed convolutions, coarse (1/32) to fine (full resolution).
+   *
+   * @minItems 6
+   * @maxItems 6
+   */
+  decoderWidths: number[];
+}
+/**
  * Progressive-shrinking training of the supernet.
  *
  * This interface was referenced by `ResolvedConfig`'s JSON-Schema
@@ -843,6 +1177,7 @@ export interface ResolvedTrainingConfig {
    * @maxItems 16
    */
   phases: ResolvedPhase[];
+  disparityLoss: ResolvedDisparityLoss;
 }
 /**
  * One phase of progressive shrinking. The list of the dimension a phase makes elastic defaults to all of the supernet's choices (so {"phase": "kernel"} alone makes the kernel elastic); any other list left out is inherited from the previous phase, and the first phase samples only the largest network.
@@ -894,6 +1229,29 @@ export interface ResolvedPhase {
    * @minItems 1
    */
   resolution?: number[];
+}
+/**
+ * Task 'stereo': the multi-scale disparity loss. Every scale predicts disparity in full-resolution pixels; the ground truth is average-pooled per scale over its valid pixels. The per-scale weights move linearly from `startWeights` to `endWeights` over the run's steps (DispNet shifts weight from coarse to fine scales).
+ *
+ * This interface was referenced by `ResolvedConfig`'s JSON-Schema
+ * via the `definition` "ResolvedDisparityLoss".
+ */
+export interface ResolvedDisparityLoss {
+  kind: 'smooth-l1' | 'l1';
+  /**
+   * Weights of the six scales at the first step, coarse (1/32) to fine (full resolution) — for orientation: DispNet's ports start at the coarsest scale.
+   *
+   * @minItems 6
+   * @maxItems 6
+   */
+  startWeights: number[];
+  /**
+   * Weights of the six scales at the last step, coarse to fine.
+   *
+   * @minItems 6
+   * @maxItems 6
+   */
+  endWeights: number[];
 }
 /**
  * How supernet training is spread over worker processes (one per device) and hosts. The global batch (/training/batchSize) is split evenly across all workers.

@@ -226,5 +226,8 @@ export async function loadDataset(data: ResolvedDataConfig, opts: LoadOptions): 
       return loadCifar10(data, opts);
     case 'folder':
       return loadFolder(data, opts);
+    case 'stereo-synthetic':
+    case 'stereo-folder':
+      throw new DataError(`data kind '${data.kind}' holds stereo pairs, for task 'stereo'; set "task": "stereo" or use an image dataset`, 'data.config');
   }
 }

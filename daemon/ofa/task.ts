@@ -2,6 +2,7 @@
 // task's data as opaque batches, a loss, a metric with its direction, and what an exported subnet carries. Each task
 // under daemon/tasks/ implements it; progressive shrinking, BN recalibration, checkpoints and search are written once.
 import type { tf } from '../engine';
+import type { TaskPreview } from '../protocol/events';
 import type { Arch } from './arch';
 import type { SearchSpace } from './space';
 
@@ -12,8 +13,14 @@ export interface ForwardOptions {
   seed?: number;
 }
 
+/**
+ * What a supernet's forward pass gives: one tensor (classification logits), or several (stereo: a disparity map per
+ * scale, coarse to fine). Only the task's loss and metrics look inside.
+ */
+export type Outputs = tf.Tensor | tf.Tensor[];
+
 /** What the trainer and the search need from a supernet, whatever its task. */
-export interface Supernet<In extends tf.Tensor = tf.Tensor4D, Out extends tf.Tensor = tf.Tensor2D> {
+export interface Supernet<In extends tf.Tensor = tf.Tensor4D, Out extends Outputs = tf.Tensor2D> {
   readonly space: SearchSpace;
   /** Trainable variables in a stable order; each tfjs name is `<scope>/<stable name>`. */
   readonly variables: readonly tf.Variable[];
@@ -26,7 +33,10 @@ export interface Supernet<In extends tf.Tensor = tf.Tensor4D, Out extends tf.Ten
    * `batches` (OFA's set_running_statistics). The batches stay the caller's.
    */
   recalibrateBatchNorm(arch: Arch, batches: Iterable<In> | AsyncIterable<In>): Promise<void>;
-  /** A standalone stock-layers model computing `forward(x, arch, {training: false})`. */
+  /**
+   * A standalone stock-layers model computing `forward(x, arch, {training: false})` (for several outputs: the last,
+   * finest one). Its inputs are the task's to describe (`Task.inputDescription`).
+   */
   extractSubnet(arch: Arch): tf.LayersModel;
   /** Sorts elastic channels by importance without changing the largest net's function (before the expand phase). */
   reorganizeChannels(expandStage?: number): void;
@@ -48,6 +58,14 @@ export interface LossOptions {
   labelSmoothing: number;
   /** Weight of the distillation term against the teacher's outputs (0: none). */
   kdRatio: number;
+  /** How far training is, from 0 (first step) to 1 (the end; evaluation uses 1): for losses with a schedule. */
+  progress?: number;
+}
+
+/** A metric summed over examples (or pixels): its mean is sum / count. */
+export interface MetricSum {
+  sum: number;
+  count: number;
 }
 
 export interface MetricValue {
@@ -111,7 +129,7 @@ export interface TaskData<B extends { readonly size: number }> {
  * Everything the trainer, the measurements and the search ask of a task. One implementation per folder under
  * daemon/tasks/; nothing that consumes it names a particular task.
  */
-export interface Task<In extends tf.Tensor = tf.Tensor, Out extends tf.Tensor = tf.Tensor, Labels extends tf.Tensor = tf.Tensor, B extends { readonly size: number } = { readonly size: number }> {
+export interface Task<In extends tf.Tensor = tf.Tensor, Out extends Outputs = Outputs, Labels extends tf.Tensor = tf.Tensor, B extends { readonly size: number } = { readonly size: number }> {
   readonly kind: string;
   readonly space: SearchSpace;
   readonly supernet: Supernet<In, Out>;
@@ -127,6 +145,21 @@ export interface Task<In extends tf.Tensor = tf.Tensor, Out extends tf.Tensor = 
   loss(outputs: Out, labels: Labels, teacherOutputs: Out | undefined, opts: LossOptions): tf.Scalar;
   /** The headline metric on a batch (`metricInfo` says its direction). */
   metric(outputs: Out, labels: Labels): MetricValue;
+  /**
+   * Every metric the task reports for a measured network (classification: accuracy; stereo: EPE, D1, >1 px, >3 px),
+   * as sums to add over batches: `manta evaluate` prints their means.
+   */
+  metricSums(outputs: Out, labels: Labels): Record<string, MetricSum>;
+  /**
+   * Pictures of what the subnet `arch` predicts on a few fixed validation examples, with the batch norms as they are
+   * (call after recalibrating for `arch`); tasks without pictures leave it out.
+   */
+  preview?(arch: Arch): Promise<TaskPreview>;
+  /**
+   * Simple methods measured on a split with the task's metrics, for the report to set the searched networks against
+   * (stereo: zero disparity and block matching); absent when the task has none.
+   */
+  baselines?(split: 'validation' | 'test'): Promise<{ name: string; metrics: Record<string, number> }[]>;
   /**
    * When the supernet is daemon/ofa's unit stack (ofa/layout: stem, elastic MBConv units, a head of `classes`
    * outputs), search/ can tabulate its costs and time its blocks for a latency table. Other supernets are costed

@@ -37,6 +37,20 @@ export interface WorkerStatus {
   detail?: string;
 }
 
+/**
+ * A stereo subnet's disparity on a few fixed validation pairs, as bytes a page draws on a canvas. Each picture is
+ * base64 of width × height bytes, rows top to bottom: `left` the left view in grey; `predicted` and `truth` the
+ * disparity scaled so that 0…254 spans 0…maxDisparity pixels (clamped), 255 in `truth` where there is no ground truth.
+ */
+export interface DisparityPreview {
+  kind: 'disparity';
+  maxDisparity: number;
+  pairs: { width: number; height: number; left: string; predicted: string; truth: string; epe: number }[];
+}
+
+/** What a task shows of a subnet's predictions (only stereo has pictures so far). */
+export type TaskPreview = DisparityPreview;
+
 export interface TelemetryEvents {
   'run.started': { runId: string; name: string; task: string; backend: BackendInfo; seed: number; resumedFromStep?: number };
   'run.finished': { status: 'completed' | 'stopped' | 'failed'; resultsPath?: string; message?: string; wallMs: number };
@@ -71,6 +85,11 @@ export interface TelemetryEvents {
     loss: number;
   };
   checkpoint: { step: number; file: string };
+  /**
+   * Pictures of a subnet's predictions on fixed validation examples: after each phase's evaluation (`phaseIndex`, the
+   * largest subnet) and for each front subnet after the search (`label` 'front #i').
+   */
+  preview: { label: string; phaseIndex?: number; arch: Arch; preview: TaskPreview };
   'measure.progress': { done: number; total: number; arch: Arch; accuracy: number; macs: number; params: number };
   predictor: PredictorStats;
   'search.generation': { generation: number; generations: number; bestPredictedAccuracy: number; frontSize: number; candidatesScored: number };

@@ -38,6 +38,9 @@ async function inputShape(data: ResolvedConfig['data'], configDir: string | unde
         return { unavailable: (e as Error).message };
       }
     }
+    case 'stereo-synthetic':
+    case 'stereo-folder':
+      return { unavailable: 'stereo costs are counted by the stereo task' };
   }
 }
 

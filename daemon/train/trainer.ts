@@ -7,7 +7,7 @@ import { tf } from '../engine';
 import { Rng } from '../engine/rng';
 import type { ResolvedConfig } from '../../schemas';
 import type { Arch } from '../ofa/arch';
-import type { Task, TrainStream } from '../ofa/task';
+import type { Outputs, Task, TrainStream } from '../ofa/task';
 import type { Emit } from '../protocol/events';
 import type { DistributedAlgorithm } from '../protocol/values';
 import { CheckpointError } from './errors';
@@ -175,7 +175,11 @@ export class Trainer {
 
     const supernet = this.task.supernet;
     const kd = !phase.largestOnly && this.config.training.kdRatio > 0;
-    const lossOptions = { labelSmoothing: this.config.training.labelSmoothing, kdRatio: kd ? this.config.training.kdRatio : 0 };
+    const lossOptions = {
+      labelSmoothing: this.config.training.labelSmoothing,
+      kdRatio: kd ? this.config.training.kdRatio : 0,
+      progress: step / Math.max(1, this.schedule.totalSteps - 1),
+    };
     const accumulator = new GradientAccumulator();
     const owned: tf.Tensor[] = [];
     let grads: Map<string, tf.Tensor> | undefined;
@@ -209,14 +213,14 @@ export class Trainer {
         };
         inputAt(subnets[0].arch.r);
         const y = labels as tf.Tensor;
-        let teacher: tf.Tensor | undefined;
+        let teacher: Outputs | undefined;
         if (kd) {
           // OFA's teacher runs in training mode without gradients: batch statistics (running statistics are only set
           // by recalibration here), dropout from its own seed stream. Once per step and rank, shared by its subnets.
           const largest = this.task.space.largest();
           const seed = this.seedOf(STREAM.teacher, step, 0, rank);
           teacher = tf.tidy(() => supernet.forward(inputAt(largest.r), largest, { training: true, seed }));
-          owned.push(teacher);
+          owned.push(...(Array.isArray(teacher) ? teacher : [teacher]));
         }
         for (const s of subnets) {
           const input = inputAt(s.arch.r);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { tf, initEngine } from '../../daemon/engine';
 import { Rng } from '../../daemon/engine/rng';
 import type { Arch } from '../../daemon/ofa/arch';
-import type { LossOptions, MetricInfo, MetricValue, Task, TaskData, TrainStream, TrainStreamOptions } from '../../daemon/ofa/task';
+import type { LossOptions, MetricInfo, MetricSum, MetricValue, Task, TaskData, TrainStream, TrainStreamOptions } from '../../daemon/ofa/task';
 import type { TelemetryKind } from '../../daemon/protocol/events';
 import { runJob, StageStore } from '../../daemon/pipeline';
 import type { ResultsFile } from '../../daemon/search/results';
@@ -106,6 +106,11 @@ class ToyRegressionTask implements Task<tf.Tensor4D, tf.Tensor2D, tf.Tensor2D, T
       const mse = tf.mean(tf.squaredDifference(outputs, labels)) as tf.Scalar;
       return teacher && opts.kdRatio > 0 ? (tf.add(mse, tf.mul(tf.mean(tf.squaredDifference(outputs, teacher)), opts.kdRatio)) as tf.Scalar) : mse;
     });
+  }
+
+  metricSums(outputs: tf.Tensor2D, labels: tf.Tensor2D): Record<string, MetricSum> {
+    const m = this.metric(outputs, labels);
+    return { rmse: { sum: m.value * m.count, count: m.count } };
   }
 
   metric(outputs: tf.Tensor2D, labels: tf.Tensor2D): MetricValue {

@@ -1,6 +1,7 @@
 // The input channels and class count of a config's dataset, which the latency table's models need: read from the
 // config where it says, else from the dataset itself.
 import type { ResolvedConfig } from '../../../schemas';
+import { UserError } from '../../protocol/user-error';
 
 export async function inputShapeOf(config: ResolvedConfig, configDir: string): Promise<{ channels: number; classes: number }> {
   const d = config.data;
@@ -16,5 +17,8 @@ export async function inputShapeOf(config: ResolvedConfig, configDir: string): P
       const data = await loadDataset(d, { baseDir: configDir, seed: config.seed });
       return { channels: data.channels, classes: data.classes };
     }
+    case 'stereo-synthetic':
+    case 'stereo-folder':
+      throw new UserError('latency tables time the classification supernet\'s blocks; a stereo config is costed by MACs (set search.objective to "macs")', 'config.task');
   }
 }

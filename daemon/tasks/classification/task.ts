@@ -4,7 +4,7 @@ import { tf } from '../../engine';
 import { evalBatches, loadDataset, openBatchStream, type Batch, type Dataset, type LoadOptions, type Split } from '../../data';
 import type { Arch } from '../../ofa/arch';
 import type { SearchSpace, SupernetConfig } from '../../ofa/space';
-import type { LossOptions, MetricInfo, MetricValue, Task, TaskData, TrainStreamOptions } from '../../ofa/task';
+import type { LossOptions, MetricInfo, MetricSum, MetricValue, Task, TaskData, TrainStreamOptions } from '../../ofa/task';
 import type { ResolvedConfig } from '../../../schemas';
 import { ClassificationSupernet } from './supernet';
 
@@ -111,6 +111,11 @@ export class ClassificationTask implements Task<tf.Tensor4D, tf.Tensor2D, ClassL
 
   metric(outputs: tf.Tensor2D, labels: ClassLabels): MetricValue {
     return top1Accuracy(outputs, labels);
+  }
+
+  metricSums(outputs: tf.Tensor2D, labels: ClassLabels): Record<string, MetricSum> {
+    const m = top1Accuracy(outputs, labels);
+    return { accuracy: { sum: m.value * m.count, count: m.count } };
   }
 
   inputDescription(): Record<string, unknown> {
