@@ -66,11 +66,64 @@ export function checkConfig(config: ResolvedConfig): CrossFieldProblem[] {
     problems.push({ path: '/training/phases/0/phase', rule: 'largest-first', severity: 'warning', message: "progressive shrinking starts by training the largest network: the first phase is usually 'largest'" });
   }
   problems.push(...checkDistributed(config));
+  problems.push(...checkTaskShape(config));
+  if (config.task === 'stereo') return problems;
   const d = config.data;
   const imageSize = d.kind === 'synthetic' || d.kind === 'folder' ? d.imageSize : d.kind === 'idx' ? 28 : 32;
   const maxRes = Math.max(...s.resolutionChoices);
   if (maxRes > imageSize) {
     problems.push({ path: '/supernet/resolutionChoices', rule: 'upsampling', severity: 'warning', message: `the largest resolution ${maxRes} is above the images' size ${imageSize}: images will be upsampled` });
+  }
+  return problems;
+}
+
+/** Every stereo pair side is a multiple of this: six units each halve the resolution. */
+export const STEREO_SIZE_MULTIPLE = 64;
+
+/** The task against its data kind and supernet shape (five units for classification, six for stereo, …). */
+function checkTaskShape(config: ResolvedConfig): CrossFieldProblem[] {
+  const problems: CrossFieldProblem[] = [];
+  const s = config.supernet;
+  const d = config.data;
+  const stereoData = d.kind === 'stereo-synthetic' || d.kind === 'stereo-folder';
+  const error = (path: string, rule: string, message: string): void => {
+    problems.push({ path, rule, severity: 'error', message });
+  };
+  if (config.task === 'classification') {
+    if (stereoData) error('/data/kind', 'task-data', `data kind '${d.kind}' holds stereo pairs; task 'classification' needs images with labels ('synthetic', 'idx', 'cifar10', 'folder'), or set "task": "stereo"`);
+    if (s.units.length !== 5) error('/supernet/units', 'unit-count', `task 'classification' has five searchable units; /supernet/units has ${s.units.length}`);
+    return problems;
+  }
+  if (!stereoData) error('/data/kind', 'task-data', `task 'stereo' reads stereo pairs: set /data/kind to 'stereo-synthetic' (generated) or 'stereo-folder' (files), not '${d.kind}'`);
+  if (s.units.length !== 6) error('/supernet/units', 'unit-count', `task 'stereo' has six searchable units (three siamese, three after the correlation); /supernet/units has ${s.units.length}`);
+  s.units.forEach((u, i) => {
+    if (u.stride !== 2) error(`/supernet/units/${i}/stride`, 'stereo-stride', `every stereo unit halves the resolution (the decoder's U-links join them scale by scale): stride must be 2, not ${u.stride}`);
+  });
+  if (s.stem.stride !== 1) error('/supernet/stem/stride', 'stereo-stride', 'the stereo stem runs at full resolution (its features are the last U-link): set /supernet/stem/stride to 1');
+  if (s.resolutionChoices.length > 1) {
+    problems.push({ path: '/supernet/resolutionChoices', rule: 'stereo-resolution', severity: 'warning', message: 'stereo subnets see pairs at their own size (resizing would rescale the disparities): /supernet/resolutionChoices is not searched; leave one entry' });
+  }
+  const st = s.stereo;
+  if (st.maxDisplacement % st.correlationStride !== 0) {
+    error('/supernet/stereo/correlationStride', 'divides', `the correlation stride ${st.correlationStride} must divide /supernet/stereo/maxDisplacement ${st.maxDisplacement}`);
+  }
+  const sizes: [string, number][] = [];
+  if (d.kind === 'stereo-synthetic') sizes.push(['/data/width', d.width], ['/data/height', d.height]);
+  if (d.kind === 'stereo-folder') sizes.push(['/data/evaluationWidth', d.evaluationWidth], ['/data/evaluationHeight', d.evaluationHeight]);
+  if (stereoData && 'augmentation' in d) sizes.push(['/data/augmentation/cropWidth', d.augmentation.cropWidth], ['/data/augmentation/cropHeight', d.augmentation.cropHeight]);
+  for (const [path, v] of sizes) {
+    if (v % STEREO_SIZE_MULTIPLE !== 0) {
+      const lower = Math.floor(v / STEREO_SIZE_MULTIPLE) * STEREO_SIZE_MULTIPLE;
+      error(path, 'stereo-size', `${path} ${v} must be a multiple of ${STEREO_SIZE_MULTIPLE} (six units each halve the resolution): use ${lower > 0 ? `${lower} or ` : ''}${lower + STEREO_SIZE_MULTIPLE}`);
+    }
+  }
+  if (d.kind === 'stereo-synthetic') {
+    const c = d.augmentation;
+    if (c.cropWidth > d.width || c.cropHeight > d.height) error('/data/augmentation', 'crop-size', `the training crop ${c.cropWidth}×${c.cropHeight} is larger than the pairs (${d.width}×${d.height})`);
+    const reach = st.maxDisplacement * 2 ** st.correlationUnit;
+    if (reach < d.maxDisparity) {
+      problems.push({ path: '/supernet/stereo/maxDisplacement', rule: 'correlation-reach', severity: 'warning', message: `the correlation reaches ${reach} px at full resolution (${st.maxDisplacement} × 2^${st.correlationUnit}) but disparities go up to ${d.maxDisparity} px: raise maxDisplacement to ${Math.ceil(d.maxDisparity / 2 ** st.correlationUnit)}` });
+    }
   }
   return problems;
 }

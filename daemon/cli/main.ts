@@ -7,11 +7,15 @@ Usage:
   manta search <config.manta.json>     train the supernet, search it, export the Pareto front
   manta export <runDir> --arch <json|index> [--out dir]
                                        export any subnet of a finished run
+  manta evaluate <runDir|runId> --arch <index|json> --data <file.json> [--split test|validation] [--json]
+                                       measure a subnet of a finished run on other data (a config's data block)
   manta delete <runDir|runId> [--force]
                                        delete a run that is not active (through the daemon when it is one of its)
   manta daemon [--stdio] [--socket path]
                                        serve the JSON-RPC protocol (see daemon/service/PROTOCOL.md)
   manta info [--backend name]          backends, device and versions
+  manta stereo-data <folder> [--count n] [--width w] [--height h] [--max-disparity d] [--format pfm|kitti|both]
+                                       write generated stereo pairs as a stereo-folder dataset
   manta bench <suite> [--backend b] [--repeat n] [--json]
                                        benchmarks: ${'train, search, telemetry, allreduce'}
   manta --version`;
@@ -22,9 +26,11 @@ type Command = (argv: string[]) => Promise<number>;
 const commands: Record<string, () => Promise<Command>> = {
   search: () => import('./commands/search').then((m) => m.searchCommand),
   export: () => import('./commands/export').then((m) => m.exportCommand),
+  evaluate: () => import('./commands/evaluate').then((m) => m.evaluateCommand),
   delete: () => import('./commands/delete').then((m) => m.deleteCommand),
   daemon: () => import('./commands/daemon').then((m) => m.daemonCommand),
   info: () => import('./commands/info').then((m) => m.infoCommand),
+  'stereo-data': () => import('./commands/stereo-data').then((m) => m.stereoDataCommand),
   bench: () => import('./commands/bench').then((m) => m.benchCommand),
 };
 

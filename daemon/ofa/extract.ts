@@ -6,37 +6,23 @@
 import { tf } from '../engine';
 import type { ActivationName } from '../engine/ops';
 import { BN_EPSILON } from './elastic';
-import type { SubnetLayout } from './layout';
+import { layerNames } from './layer-names';
+import type { BlockLayout, SubnetLayout } from './layout';
+
+export { layerNames };
 
 /** Weights of each weighted layer of the extracted model, by layer name, in the stock layer's weight order. */
 export type SubnetWeights = Map<string, tf.Tensor[]>;
 
-/** Layer names of the extracted model (also the keys of SubnetWeights). */
-export const layerNames = {
-  stemConv: 'stem_conv',
-  stemBn: 'stem_bn',
-  expand: (block: string) => `${block}_expand`,
-  expandBn: (block: string) => `${block}_expand_bn`,
-  depthwise: (block: string) => `${block}_dw`,
-  depthwiseBn: (block: string) => `${block}_dw_bn`,
-  seReduce: (block: string) => `${block}_se_reduce`,
-  seExpand: (block: string) => `${block}_se_expand`,
-  project: (block: string) => `${block}_project`,
-  projectBn: (block: string) => `${block}_project_bn`,
-  finalExpandConv: 'final_expand_conv',
-  finalExpandBn: 'final_expand_bn',
-  featureMix: 'feature_mix',
-  classifier: 'classifier',
-} as const;
 
-type Sym = tf.SymbolicTensor;
+export type Sym = tf.SymbolicTensor;
 
-function applyOne(layer: tf.layers.Layer, x: Sym | Sym[]): Sym {
+export function applyOne(layer: tf.layers.Layer, x: Sym | Sym[]): Sym {
   return layer.apply(x) as Sym;
 }
 
 /** An activation from stock layers; h-swish is x · relu6(x + 3) / 6, h-sigmoid relu6(x + 3) / 6. */
-function activationLayers(x: Sym, kind: ActivationName, name: string): Sym {
+export function activationLayers(x: Sym, kind: ActivationName, name: string): Sym {
   switch (kind) {
     case 'relu':
       return applyOne(tf.layers.activation({ activation: 'relu', name }), x);
@@ -57,12 +43,39 @@ function hardSigmoid(x: Sym, name: string): Sym {
   return applyOne(tf.layers.rescaling({ scale: 1 / 6, name: `${name}_scale` }), clipped);
 }
 
-function conv(x: Sym, name: string, filters: number, kernel: number, stride: number): Sym {
+export function conv(x: Sym, name: string, filters: number, kernel: number, stride: number): Sym {
   return applyOne(tf.layers.conv2d({ name, filters, kernelSize: kernel, strides: stride, padding: 'same', useBias: false }), x);
 }
 
-function batchNorm(x: Sym, name: string): Sym {
+export function batchNorm(x: Sym, name: string): Sym {
   return applyOne(tf.layers.batchNormalization({ name, axis: -1, epsilon: BN_EPSILON }), x);
+}
+
+/** An elastic MBConv block at its active size as stock layers (weights by `layerNames`, set by the caller). */
+export function mbconvLayers(x: Sym, b: BlockLayout): Sym {
+  const n = layerNames;
+  const blockInput = x;
+  let h = x;
+  if (b.expand) {
+    h = conv(h, n.expand(b.name), b.mid, 1, 1);
+    h = activationLayers(batchNorm(h, n.expandBn(b.name)), b.activation, `${b.name}_expand_act`);
+  }
+  h = applyOne(
+    tf.layers.depthwiseConv2d({ name: n.depthwise(b.name), kernelSize: b.kernel, strides: b.stride, padding: 'same', depthMultiplier: 1, useBias: false }),
+    h,
+  );
+  h = activationLayers(batchNorm(h, n.depthwiseBn(b.name)), b.activation, `${b.name}_dw_act`);
+  if (b.se) {
+    let g = applyOne(tf.layers.globalAveragePooling2d({ name: `${b.name}_se_pool` }), h);
+    g = applyOne(tf.layers.dense({ name: n.seReduce(b.name), units: b.seMid, activation: 'relu' }), g);
+    g = applyOne(tf.layers.dense({ name: n.seExpand(b.name), units: b.mid }), g);
+    g = activationLayers(g, 'hsigmoid', `${b.name}_se_gate`);
+    g = applyOne(tf.layers.reshape({ name: `${b.name}_se_reshape`, targetShape: [1, 1, b.mid] }), g);
+    h = applyOne(tf.layers.multiply({ name: `${b.name}_se_mul` }), [h, g]);
+  }
+  h = conv(h, n.project(b.name), b.out, 1, 1);
+  h = batchNorm(h, n.projectBn(b.name));
+  return b.residual ? applyOne(tf.layers.add({ name: `${b.name}_add` }), [h, blockInput]) : h;
 }
 
 /** Builds the model of `layout` and loads `weights` into it. The weights are copied; the caller keeps ownership. */
@@ -71,30 +84,7 @@ export function buildSubnetModel(layout: SubnetLayout, weights: SubnetWeights, n
   const input = tf.input({ shape: [layout.resolution, layout.resolution, layout.inputChannels], name: 'image' });
   let x = conv(input, n.stemConv, layout.stem.out, layout.stem.kernel, layout.stem.stride);
   x = activationLayers(batchNorm(x, n.stemBn), layout.stem.activation, 'stem_act');
-  for (const b of layout.blocks) {
-    const blockInput = x;
-    let h = x;
-    if (b.expand) {
-      h = conv(h, n.expand(b.name), b.mid, 1, 1);
-      h = activationLayers(batchNorm(h, n.expandBn(b.name)), b.activation, `${b.name}_expand_act`);
-    }
-    h = applyOne(
-      tf.layers.depthwiseConv2d({ name: n.depthwise(b.name), kernelSize: b.kernel, strides: b.stride, padding: 'same', depthMultiplier: 1, useBias: false }),
-      h,
-    );
-    h = activationLayers(batchNorm(h, n.depthwiseBn(b.name)), b.activation, `${b.name}_dw_act`);
-    if (b.se) {
-      let g = applyOne(tf.layers.globalAveragePooling2d({ name: `${b.name}_se_pool` }), h);
-      g = applyOne(tf.layers.dense({ name: n.seReduce(b.name), units: b.seMid, activation: 'relu' }), g);
-      g = applyOne(tf.layers.dense({ name: n.seExpand(b.name), units: b.mid }), g);
-      g = activationLayers(g, 'hsigmoid', `${b.name}_se_gate`);
-      g = applyOne(tf.layers.reshape({ name: `${b.name}_se_reshape`, targetShape: [1, 1, b.mid] }), g);
-      h = applyOne(tf.layers.multiply({ name: `${b.name}_se_mul` }), [h, g]);
-    }
-    h = conv(h, n.project(b.name), b.out, 1, 1);
-    h = batchNorm(h, n.projectBn(b.name));
-    x = b.residual ? applyOne(tf.layers.add({ name: `${b.name}_add` }), [h, blockInput]) : h;
-  }
+  for (const b of layout.blocks) x = mbconvLayers(x, b);
   x = conv(x, n.finalExpandConv, layout.finalExpand.out, 1, 1);
   x = activationLayers(batchNorm(x, n.finalExpandBn), layout.finalExpand.activation, 'final_expand_act');
   x = applyOne(tf.layers.globalAveragePooling2d({ name: 'pool' }), x);

@@ -1,7 +1,7 @@
 // results.json, typed once: what a finished run leaves for its user and what `manta/getRunResults` returns — the
 // re-measured Pareto front, the predicted front, the measured subnets, the predictor's quality, the latency table's
 // error, the search and training figures and every warning. Written by daemon/search/results.ts.
-import type { BackendInfo, ParetoPoint } from './events';
+import type { BackendInfo, ParetoPoint, TaskPreview } from './events';
 import type { Arch, Constraints, Objective, PhaseResult, PredictorStats } from './values';
 
 export interface FrontEntry extends ParetoPoint {
@@ -13,6 +13,8 @@ export interface FrontEntry extends ParetoPoint {
   dominated: boolean;
   /** model.json relative to the run directory. */
   model?: string;
+  /** The subnet's predictions on fixed validation examples (stereo: disparity pictures), where the task makes them. */
+  preview?: TaskPreview;
 }
 
 export interface MeasuredPoint {

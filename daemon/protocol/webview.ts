@@ -47,9 +47,26 @@ export interface MonitorState {
 /** The supernet as the visualizer draws it: its units and their block slots, and the elastic choices. */
 export interface SupernetView extends ChoiceLists {
   units: { width: number; stride: number; activation?: string; squeezeExcite?: boolean }[];
-  /** Channels of the stem and the fixed first block, where known. */
+  /** Channels of the stem and the fixed first block, where known (a stereo supernet has no first block). */
   stemWidth?: number;
   firstBlockWidth?: number;
+  /** The config's task; absent means classification. */
+  task?: 'classification' | 'stereo';
+  /** A stereo supernet's parts outside its six units (config `supernet.stereo`, defaults filled in). */
+  stereo?: StereoSupernetView;
+}
+
+/** What the visualizer draws of a stereo supernet besides its units: the correlation, the redirect and the decoder. */
+export interface StereoSupernetView {
+  /** Units 1…correlationUnit are siamese (both views, shared weights); the correlation follows the last of them. */
+  correlationUnit: number;
+  /** Largest displacement tried and the step between tried ones, in pixels of the correlated features. */
+  maxDisplacement: number;
+  correlationStride: number;
+  /** Channels of the 1×1 conv of the left features concatenated with the correlation. */
+  redirectWidth: number;
+  /** Channels of the six transposed convolutions, coarse (1/32) to fine (full resolution). */
+  decoderWidths: number[];
 }
 
 /** Which subnet the visualizer highlights, and why. */

@@ -1,9 +1,11 @@
 // The run's self-contained HTML report: accuracy-vs-cost scatter with the fronts, each front point's architecture,
-// the training curves and the predictor's held-out fit — inline SVG and CSS only, no scripts or external resources,
-// so it opens anywhere (a browser, a VS Code webview, an e-mail attachment).
+// the front subnets' predictions where the task previews them (report-previews.ts), the training curves and the
+// predictor's held-out fit — inline SVG, CSS and data: images only, no scripts or external resources, so it opens
+// anywhere (a browser, a VS Code webview, an e-mail attachment).
 import type { Arch } from '../ofa/arch';
 import type { TelemetryEvents } from '../protocol/events';
 import type { PhaseName } from '../protocol/values';
+import { frontPreviewsHtml } from './report-previews';
 import type { ResultsFile } from './results';
 
 /** The training telemetry the curves are drawn from. */
@@ -198,7 +200,7 @@ export function renderReport(r: ResultsFile, curves: TrainingCurves, space: { un
 
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>MANTA · ${esc(r.name)}</title>
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <style>
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:24px auto;max-width:980px;color:#1f2933;padding:0 16px}
 h1{font-size:22px;margin-bottom:4px}h2{font-size:17px;margin-top:32px;border-bottom:1px solid #e4e7eb;padding-bottom:4px}
@@ -208,6 +210,9 @@ svg text{font-size:11px;fill:#3e4c59}svg .axis{font-size:12px;fill:#1f2933}svg .
 svg .blk{fill:#3b82f6}svg .off{fill:none;stroke:#d9dee4;stroke-dasharray:3 2}
 figure{display:inline-block;margin:8px 16px 8px 0;vertical-align:top}figcaption{font-size:12px;color:#52606d}
 .warn{background:#fff7ed;border:1px solid #fdba74;padding:8px 12px;border-radius:6px}code{font-size:12px;word-break:break-all}
+figure.preview{display:block;margin:12px 0}table.pairs td,table.pairs th{text-align:left;vertical-align:bottom;padding:2px 4px;font-weight:normal;font-size:12px}
+table.pairs td:last-child{text-align:right;vertical-align:middle}img.pic{display:block;width:200px;height:auto;image-rendering:pixelated}
+.scale img.bar{display:block;width:200px;height:8px;image-rendering:pixelated}.scale .ticks{display:flex;justify-content:space-between;width:200px;color:#52606d}
 </style></head><body>
 <h1>${esc(r.name)}</h1>
 <div class="muted">run ${esc(r.runId)} · finished ${esc(r.finishedAt)} · ${(r.wallMs / 1000).toFixed(1)} s · ${esc(r.backend.backend)} ${esc(r.backend.version)} on ${esc(r.backend.device)}</div>
@@ -220,6 +225,7 @@ ${r.input.normalization ? `<p class="muted">Exported models take NHWC images res
 <h2>Architectures of the front</h2>
 <p class="muted">Each row is a unit; each box an MBConv block (width: expand ratio, height: kernel size); dashed: blocks the depth leaves out.</p>
 ${archs}
+${frontPreviewsHtml(r.front)}
 <h2>Search</h2>
 <p>Accuracy predictor: held-out Kendall's tau <b>${fmt(r.predictor.kendallTau, 3)}</b>, RMSE ${fmt(r.predictor.rmse, 4)} (${r.predictor.trainSize} training, ${r.predictor.heldOutSize} held-out subnets).
 Evolution: population ${r.search.population}, ${r.search.generations} generations, ${r.search.candidatesScored} candidates (${r.search.uniqueCandidates} distinct) in ${(r.search.wallMs / 1000).toFixed(2)} s.</p>

@@ -1,5 +1,6 @@
-// The extension's pure models: the Hosts and Runs tree nodes and the status-bar choice made from host snapshots, and
-// the per-run event store that replays, de-duplicates and cuts back a run's events.
+// The extension's pure models: the Hosts and Runs tree nodes and the status-bar choice made from host snapshots, the
+// per-run event store that replays, de-duplicates and cuts back a run's events, and the supernet a config gives the
+// visualizer (classification and stereo).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -8,6 +9,7 @@ import type { HostInfo, RunSummary, TelemetryEvent } from '../../daemon/protocol
 import type { HostSnapshot } from '../../extension/hosts/host';
 import { RunEvents } from '../../extension/hosts/run-events';
 import { activeRun, hostNodes, runNodes, runProgressText } from '../../extension/views/tree-model';
+import { supernetView } from '../../extension/server/supernet-view';
 
 const log: TelemetryEvent[] = readFileSync(join(__dirname, '../fixtures/extension/tiny-run.events.jsonl'), 'utf8')
   .split('\n')
@@ -105,4 +107,41 @@ test('the run event store keeps each event once, in order, and cuts back on a re
   assert.equal(store.nextSeq, 12);
   assert.equal(store.append(log.slice(12)).length, log.length - 12);
   assert.deepEqual(store.all.map((e) => e.seq), log.map((e) => e.seq));
+});
+
+test('the visualizer gets a classification config\'s units and fixed parts, with the schema\'s defaults filled in', () => {
+  const config = JSON.parse(readFileSync(join(__dirname, '../fixtures/extension/tiny.manta.json'), 'utf8')) as { supernet: Record<string, unknown> };
+  const view = supernetView(config)!;
+  assert.equal(view.task, 'classification');
+  assert.equal(view.stereo, undefined);
+  assert.deepEqual(view.units.map((u) => [u.width, u.stride, u.activation, u.squeezeExcite]), [
+    [8, 2, 'relu', false],
+    [16, 2, 'relu', false],
+    [16, 1, 'relu', false],
+    [24, 1, 'relu', false],
+    [24, 1, 'relu', false],
+  ]);
+  assert.deepEqual([view.kernel, view.expand, view.depth, view.width, view.resolution], [[3, 5], [2, 3], [1, 2], [1], [16]]);
+  assert.deepEqual([view.stemWidth, view.firstBlockWidth], [8, 8]);
+  assert.equal(supernetView({ supernet: { units: 'none' } }), null);
+});
+
+test('a stereo config gives six units and the correlation, redirect and decoder, defaults from the schema', () => {
+  const units = [16, 24, 32, 48, 64, 96].map((width, i) => ({ width, stride: i === 0 ? 1 : 2 }));
+  const view = supernetView({ name: 's', task: 'stereo', supernet: { stem: { width: 12, stride: 1 }, units, depthChoices: [1, 2] } })!;
+  assert.equal(view.task, 'stereo');
+  assert.deepEqual(view.units.map((u) => [u.width, u.stride]), units.map((u) => [u.width, 2]), 'every stereo unit halves the resolution');
+  assert.equal(view.stemWidth, 12);
+  assert.equal(view.firstBlockWidth, undefined, 'the stereo supernet has no first block');
+  assert.deepEqual(view.stereo, { correlationUnit: 3, maxDisplacement: 4, correlationStride: 1, redirectWidth: 32, decoderWidths: [64, 48, 32, 24, 16, 16] });
+  const stereo = { correlationUnit: 2, maxDisplacement: 8, correlationStride: 2, redirectWidth: 24, decoderWidths: [32, 32, 16, 16, 8, 8] };
+  assert.deepEqual(supernetView({ task: 'stereo', supernet: { units, stereo } })!.stereo, stereo);
+  // A half-typed section keeps what is valid and takes defaults for the rest.
+  assert.deepEqual(supernetView({ task: 'stereo', supernet: { units, stereo: { maxDisplacement: 6, decoderWidths: [1, 'x'] } } })!.stereo, {
+    correlationUnit: 3,
+    maxDisplacement: 6,
+    correlationStride: 1,
+    redirectWidth: 32,
+    decoderWidths: [64, 48, 32, 24, 16, 16],
+  });
 });

@@ -1,10 +1,13 @@
 // The monitor's pure model (webviews/monitor/model.ts): the aligned tables the charts take, the run model built from
-// telemetry events (replays overlapping live batches, phases, the front), smoothing and CSV export. No DOM.
+// telemetry events (replays overlapping live batches, phases, the front, the previews), smoothing and CSV export; the
+// preview colours both the card and the report draw with. No DOM.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TelemetryEvent, TelemetryEvents, TelemetryKind, WorkerStatus } from '../../daemon/protocol/events';
 import type { Arch } from '../../daemon/protocol/values';
 import { accuracyOf, AlignedTable, costOf, RunModel, smooth, tableCsv } from '../../webviews/monitor/model';
+import { disparityRgb, errorRgb, NO_TRUTH_RGB, previewMeanEpe, previewPairBytes, previewPictureRgba } from '../../daemon/protocol/disparity-colors';
+import { disparityPreview, previewEvent } from './preview-fixtures';
 
 const arch: Arch = { ks: [3, 3], e: [3, 3], d: [1, 1], r: 32, w: 1 };
 
@@ -313,4 +316,68 @@ test('after a resume cuts the log back, the rebuilt model shows the workers as t
   // The same model fed the resumed events without the rebuild would skip them (their seqs were applied already):
   // that is why the monitor starts over on a cut.
   assert.equal(before.ingest(after), 0);
+});
+
+test('RunModel lists previews by phase and by label, the latest last; a repeated one replaces the earlier', () => {
+  const e = events();
+  const m = new RunModel('stereo');
+  const sample = { kernel: [3], expand: [3], depth: [1], width: [1], resolution: [48] };
+  const first = disparityPreview({ pairs: 1 });
+  const log = [
+    e.next('phase', { index: 0, phase: 'largest', epochs: 1, stepsPerEpoch: 2, learningRate: 0.1, sample }),
+    e.next('preview', previewEvent('largest', 0, first)),
+    e.next('phase', { index: 1, phase: 'kernel', epochs: 1, stepsPerEpoch: 2, learningRate: 0.1, sample }),
+    e.next('preview', previewEvent('largest', 1)),
+    e.next('preview', previewEvent('front #0')),
+    e.next('preview', previewEvent('front #1')),
+  ];
+  m.ingest(log);
+  assert.deepEqual(m.previews.map((p) => p.key), ['phase 0', 'phase 1', 'front #0', 'front #1']);
+  assert.deepEqual(m.previews.map((p) => m.previewTitle(p)), ['phase 1 (largest): largest', 'phase 2 (kernel): largest', 'front #0', 'front #1']);
+  assert.equal(m.previews[0].preview, first);
+  assert.equal(m.previews[2].phaseIndex, undefined);
+  // A resumed run previews phase 1 again: it replaces the old one and is now the latest.
+  const again = disparityPreview({ pairs: 3 });
+  m.ingest([e.next('preview', previewEvent('largest', 0, again))]);
+  assert.deepEqual(m.previews.map((p) => p.key), ['phase 1', 'front #0', 'front #1', 'phase 0']);
+  assert.equal(m.previews[3].preview.pairs.length, 3);
+  // A replay of events already applied changes nothing.
+  assert.equal(m.ingest(log), 0);
+  assert.deepEqual(m.previews.map((p) => p.key), ['phase 1', 'front #0', 'front #1', 'phase 0']);
+});
+
+test('preview pictures: grey left view, turbo disparity, grey where no truth, KITTI error colours', () => {
+  assert.deepEqual(disparityRgb(255), NO_TRUTH_RGB);
+  assert.notDeepEqual(disparityRgb(0), disparityRgb(254));
+  // Turbo runs from dark blue (far) to red (near): blue falls, red rises over the scale.
+  assert.ok(disparityRgb(20)[2] > disparityRgb(20)[0] && disparityRgb(240)[0] > disparityRgb(240)[2]);
+  assert.deepEqual(errorRgb(0.1), [49, 54, 149]);
+  assert.deepEqual(errorRgb(2.9), [224, 243, 248], 'below 3 px: still the light blue of the last good bin');
+  assert.deepEqual(errorRgb(3), [254, 224, 144], 'from 3 px: yellow');
+  assert.deepEqual(errorRgb(1000), [165, 0, 38]);
+  assert.deepEqual(errorRgb(-0.1), errorRgb(0.1), 'the magnitude counts');
+
+  const preview = disparityPreview({ pairs: 2 });
+  assert.ok(Math.abs(previewMeanEpe(preview) - (preview.pairs[0].epe + preview.pairs[1].epe) / 2) < 1e-12);
+  const pair = previewPairBytes(preview.pairs[0]);
+  const { width, height } = pair;
+  assert.equal(pair.left.length, width * height);
+  const noTruth = pair.truth.indexOf(255);
+  assert.ok(noTruth >= 0, 'occluded pixels of the fixture have no ground truth');
+  for (const picture of ['left', 'predicted', 'truth', 'error'] as const) {
+    const rgba = previewPictureRgba(picture, pair, preview.maxDisparity);
+    assert.equal(rgba.length, width * height * 4);
+    assert.ok(rgba.every((v, i) => i % 4 !== 3 || v === 255), `${picture} is opaque`);
+  }
+  const left = previewPictureRgba('left', pair, preview.maxDisparity);
+  assert.deepEqual([...left.subarray(0, 3)], [pair.left[0], pair.left[0], pair.left[0]]);
+  const truth = previewPictureRgba('truth', pair, preview.maxDisparity);
+  assert.deepEqual([...truth.subarray(4 * noTruth, 4 * noTruth + 3)], NO_TRUTH_RGB);
+  const error = previewPictureRgba('error', pair, preview.maxDisparity);
+  assert.deepEqual([...error.subarray(4 * noTruth, 4 * noTruth + 3)], NO_TRUTH_RGB);
+  // Where truth exists the error colour is that of |predicted − truth| in pixels.
+  const i = pair.truth.findIndex((t) => t !== 255);
+  const errPx = (Math.abs(pair.predicted[i] - pair.truth[i]) / 254) * preview.maxDisparity;
+  assert.deepEqual([...error.subarray(4 * i, 4 * i + 3)], errorRgb(errPx));
+  assert.throws(() => previewPictureRgba('left', { ...pair, left: pair.left.subarray(1) }, 8), /bytes for a 48×24 picture/);
 });

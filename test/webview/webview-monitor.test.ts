@@ -10,6 +10,7 @@ import type { TelemetryEvent } from '../../daemon/protocol/events';
 import type { RunSummary } from '../../daemon/protocol/methods';
 import type { MonitorNotifications, MonitorState } from '../../daemon/protocol/webview';
 import { ROOT, artifactPath, openWebview, skipReason, type WebviewHarness } from './harness';
+import { disparityPreview, previewEvent } from '../unit/preview-fixtures';
 
 const skip = skipReason('monitor');
 const log: TelemetryEvent[] = readFileSync(join(ROOT, 'test/fixtures/extension/tiny-run.events.jsonl'), 'utf8')
@@ -251,6 +252,75 @@ test('a run trained by several workers shows them, and the worker the job lost',
     assert.match((await h.page.textContent('.workers-summary'))!, /the job stopped.*rank 2 lost/);
     assert.match((await h.page.textContent('.banner'))!, /Run failed: training failed: .*rank 2/);
     await h.page.screenshot({ path: artifactPath('webview-monitor-workers-dark.png'), fullPage: true });
+  } finally {
+    await h.close();
+  }
+  assert.deepEqual(h.problems, []);
+});
+
+test('a stereo run\'s previews show as a Disparity card: four non-blank pictures per pair, its EPE, a picker by label', { skip }, async () => {
+  const h = await openWebview('monitor', { theme: 'dark' });
+  try {
+    const id = 'stereo-run';
+    await ready(h, state([id], [summary(id, 'stereo', 'running')]));
+    let seq = 0;
+    const ev = (kind: TelemetryEvent['kind'], data: unknown): TelemetryEvent => ({ seq: seq++, time: 1000 + seq * 100, kind, data }) as TelemetryEvent;
+    const sample = { kernel: [3], expand: [3], depth: [2], width: [1], resolution: [48] };
+    const started = ev('run.started', { runId: id, name: 'stereo', task: 'stereo', seed: 1, backend: { backend: 'cpu', version: '4.22.0', device: 'test' } });
+    await h.deliver<MonitorNotifications, 'monitor/events'>('monitor/events', { runId: id, events: [started] });
+    await h.page.waitForFunction(() => document.body.dataset.lastSeq === '0');
+    assert.equal(await h.page.locator('section.disparity').isHidden(), true, 'no previews, no card');
+
+    const phasePreview = disparityPreview({ pairs: 2 });
+    const frontPreview = disparityPreview({ pairs: 1, maxDisparity: 12 });
+    const events = [
+      ev('phase', { index: 0, phase: 'largest', epochs: 1, stepsPerEpoch: 2, learningRate: 0.1, sample }),
+      ev('preview', previewEvent('largest', 0, phasePreview)),
+      ev('preview', previewEvent('front #0', undefined, frontPreview)),
+    ];
+    await h.deliver<MonitorNotifications, 'monitor/events'>('monitor/events', { runId: id, events });
+    await h.page.waitForSelector('section.disparity:not([hidden])');
+    const card = h.page.locator('section.disparity');
+    assert.equal(await card.getAttribute('data-previews'), '2');
+    // The latest (front #0) is shown first, and the picker lists both, newest first.
+    assert.equal(await card.getAttribute('data-label'), 'front #0');
+    assert.deepEqual(await h.page.locator('#preview-picker option').allTextContents(), ['front #0 (latest)', 'phase 1 (largest): largest']);
+    assert.equal(await h.page.locator('.disparity-pairs tr.pair').count(), 1);
+    assert.match((await h.page.textContent('.disparity-pairs thead'))!, /0.*12 px/, 'the scale bar spans 0 … maxDisparity px');
+
+    /** Per canvas of the card's pair rows: its class and how many distinct colours it holds. */
+    const canvases = () =>
+      h.page.$$eval('.disparity-pairs tr.pair canvas', (list) =>
+        list.map((c) => {
+          const canvas = c as HTMLCanvasElement;
+          const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+          const colours = new Set<number>();
+          for (let i = 0; i < data.length; i += 4) colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+          return { cls: canvas.className, width: canvas.width, colours: colours.size, opaque: data.every((v, i) => i % 4 !== 3 || v === 255) };
+        }),
+      );
+    let drawn = await canvases();
+    assert.deepEqual(drawn.map((c) => c.cls), ['picture left', 'picture predicted', 'picture truth', 'picture error']);
+    for (const c of drawn) {
+      assert.ok(c.colours > 2, `${c.cls} is not blank (${c.colours} colours)`);
+      assert.ok(c.opaque && c.width === frontPreview.pairs[0].width);
+    }
+    assert.match((await h.page.textContent('.disparity-pairs tr.pair td.epe'))!, new RegExp(`${frontPreview.pairs[0].epe.toFixed(2)} px`));
+
+    // Picking the phase's preview shows its two pairs.
+    await h.page.selectOption('#preview-picker', 'phase 0');
+    await h.page.waitForFunction(() => document.querySelector('section.disparity')?.getAttribute('data-label') === 'largest');
+    assert.equal(await h.page.locator('.disparity-pairs tr.pair').count(), 2);
+    drawn = await canvases();
+    assert.equal(drawn.length, 8);
+    assert.ok(drawn.every((c) => c.colours > 2));
+    const epes = await h.page.locator('.disparity-pairs tr.pair').evaluateAll((rows) => rows.map((r) => Number((r as HTMLElement).dataset.epe)));
+    assert.deepEqual(epes, phasePreview.pairs.map((p) => p.epe));
+    // A preview arriving later does not take the picked one away.
+    await h.deliver<MonitorNotifications, 'monitor/events'>('monitor/events', { runId: id, events: [ev('preview', previewEvent('front #1', undefined, frontPreview))] });
+    await h.page.waitForFunction(() => document.querySelector('section.disparity')?.getAttribute('data-previews') === '3');
+    assert.equal(await card.getAttribute('data-label'), 'largest');
+    await card.screenshot({ path: artifactPath('webview-monitor-disparity-dark.png') });
   } finally {
     await h.close();
   }

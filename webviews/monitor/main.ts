@@ -1,7 +1,7 @@
 // webviews/: the two webview pages (browser bundles). This one is the training monitor: live charts of a run's
 // telemetry (replayed, then live), the search's Pareto front and the evaluated architectures, with the habits of
-// TensorBoard and W&B — smoothing, log axes, zoom, overlaid runs, PNG/CSV export — what the run waits for, and the
-// workers of a run trained by several.
+// TensorBoard and W&B — smoothing, log axes, zoom, overlaid runs, PNG/CSV export — what the run waits for, the
+// workers of a run trained by several, and a stereo run's disparity previews.
 import 'uplot/dist/uPlot.min.css';
 import './monitor.css';
 import uPlot from 'uplot';
@@ -14,6 +14,7 @@ import { RunModel, smooth, tableCsv, type AlignedTable } from './model';
 import { ParetoView } from './pareto';
 import { ParallelView } from './parallel';
 import { WorkersView } from './workers';
+import { DisparityView } from './disparity';
 
 interface Persisted {
   selected: RunKey[];
@@ -69,12 +70,13 @@ const csvAll = el('button', 'button', 'Export all CSV');
 toolbar.append(smoothLabel, logYLabel, logXLabel, resetButton, csvAll);
 const workersBox = el('div', 'workers-box');
 const grid = el('div', 'grid');
+const previewsBox = el('div', 'previews-box');
 const results = el('div', 'results');
 const logBox = el('section', 'card logs');
 logBox.append(el('h2', undefined, 'Log'));
 const logList = el('ol', 'log-list');
 logBox.append(logList);
-app.append(header, banner, workersBox, toolbar, grid, results, logBox);
+app.append(header, banner, workersBox, toolbar, grid, previewsBox, results, logBox);
 
 function save(name: string, content: string, encoding: 'utf8' | 'base64'): void {
   channel.send('core/saveFile', { suggestedName: name, content, encoding });
@@ -130,6 +132,7 @@ const pareto = new ParetoView(results, palette, (point, index) => {
 });
 const parallel = new ParallelView(results, palette);
 const workersView = new WorkersView(workersBox);
+const disparityView = new DisparityView(previewsBox);
 
 // ——— data to charts ———
 function modelOf(runId: string): RunModel {
@@ -237,6 +240,7 @@ function render(): void {
   pareto.update({ objective: m?.pareto?.objective ?? 'macs', front: m?.frontPoints() ?? [], measured: m?.measured ?? [], frontMeasured: m?.pareto?.measured ?? false });
   parallel.update(m?.measured ?? []);
   workersView.update(m?.job);
+  disparityView.update(m?.previews ?? [], (p) => m?.previewTitle(p) ?? p.label);
   renderLogs();
   document.body.dataset.lastSeq = String(m?.lastSeq ?? -1);
   // How long the last full redraw took (read by the Chromium suite for the report).
@@ -278,6 +282,7 @@ logXInput.onchange = () => {
   channel.persist({ logX });
   pareto.setLogX(logX);
 };
+disparityView.onPick = schedule;
 resetButton.onclick = () => charts.forEach((c) => c.resetZoom());
 csvAll.onclick = () => {
   const m = focusModel();

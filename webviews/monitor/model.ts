@@ -1,8 +1,8 @@
 // What the monitor knows of one run, built from its telemetry events: columnar series aligned on a shared x (step,
 // seconds or generation) so the charts take them as they are, phase markers, the search's results and what the run
 // is waiting for, and the training job's workers. Pure: no DOM, so it is unit tested in Node and stays cheap at
-// 100,000 points per series.
-import type { BackendInfo, ParetoPoint, TelemetryEvent, TelemetryEvents, WorkerStatus } from '../../daemon/protocol/events';
+// 100,000 points per series. Also the task's previews of predictions (stereo: disparity pictures) by label.
+import type { BackendInfo, ParetoPoint, TaskPreview, TelemetryEvent, TelemetryEvents, WorkerStatus } from '../../daemon/protocol/events';
 import type { Arch, DistributedAlgorithm, Objective } from '../../daemon/protocol/values';
 
 /** Columns of values sharing one ascending x column; a column holds null where it has no value at that x. */
@@ -102,6 +102,18 @@ export interface JobWorkers {
   meanAllReduceMs: number;
 }
 
+/** A `preview` event as the monitor lists it: one per phase (its largest subnet) and per front subnet. */
+export interface RunPreview {
+  /** `phase <index>` for a phase's preview, else its label; a later preview with the same key replaces the earlier
+   * (a resumed run previews a phase again). */
+  key: string;
+  seq: number;
+  label: string;
+  phaseIndex?: number;
+  arch: Arch;
+  preview: TaskPreview;
+}
+
 const sticks = (w: WorkerStatus) => w.state === 'lost' || w.state === 'stalled';
 
 export class RunModel {
@@ -134,6 +146,8 @@ export class RunModel {
   job: JobWorkers | undefined;
   /** step → totalImagesPerSec, meanAllReduceMs of the job's workers (from `workers` events). */
   readonly jobHistory = new AlignedTable();
+  /** The previews received, oldest first (a replaced one moves to the end: it is the latest). */
+  readonly previews: RunPreview[] = [];
 
   constructor(readonly runId: string) {}
 
@@ -228,6 +242,13 @@ export class RunModel {
       case 'waiting':
         this.waiting = e.data.reason;
         return;
+      case 'preview': {
+        const key = e.data.phaseIndex !== undefined ? `phase ${e.data.phaseIndex}` : e.data.label;
+        const at = this.previews.findIndex((p) => p.key === key);
+        if (at >= 0) this.previews.splice(at, 1);
+        this.previews.push({ key, seq: e.seq, label: e.data.label, phaseIndex: e.data.phaseIndex, arch: e.data.arch, preview: e.data.preview });
+        return;
+      }
       case 'checkpoint':
         return;
       case 'log':
@@ -273,6 +294,13 @@ export class RunModel {
   private pushLog(l: RunLog): void {
     this.logs.push(l);
     if (this.logs.length > 500) this.logs.splice(0, this.logs.length - 500);
+  }
+
+  /** What a preview is called in the picker: its phase (number and dimension) and label, or its label alone. */
+  previewTitle(p: RunPreview): string {
+    if (p.phaseIndex === undefined) return p.label;
+    const phase = this.phases.find((m) => m.index === p.phaseIndex);
+    return `phase ${p.phaseIndex + 1}${phase ? ` (${phase.phase})` : ''}: ${p.label}`;
   }
 
   /** The front as the Pareto chart draws it, cost ascending. */

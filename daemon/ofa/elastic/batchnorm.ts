@@ -73,3 +73,34 @@ export class ElasticBatchNorm {
     return tf.concat([head, tf.slice(v as tf.Tensor1D, [n], [this.maxChannels - n])]);
   }
 }
+
+/**
+ * OFA's set_running_statistics: collects each batch norm's batch statistics over calibration batches (weighted by
+ * batch size, as OFA averages per-batch statistics) and stores their means as the running statistics.
+ */
+export class BnStatisticsAverager implements BnStatisticsSink {
+  private readonly sums = new Map<ElasticBatchNorm, { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number }>();
+
+  record(bn: ElasticBatchNorm, mean: tf.Tensor1D, variance: tf.Tensor1D, count: number): void {
+    const prev = this.sums.get(bn);
+    const next = {
+      mean: tf.keep(prev ? tf.add(prev.mean, tf.mul(mean, count)) : tf.mul(mean, count)) as tf.Tensor1D,
+      variance: tf.keep(prev ? tf.add(prev.variance, tf.mul(variance, count)) : tf.mul(variance, count)) as tf.Tensor1D,
+      count: (prev?.count ?? 0) + count,
+    };
+    prev?.mean.dispose();
+    prev?.variance.dispose();
+    this.sums.set(bn, next);
+  }
+
+  /** Stores the averages in the batch norms; throws when no batch was seen. */
+  apply(): void {
+    if (this.sums.size === 0) throw new Error('recalibrateBatchNorm: no batches given; pass at least one calibration batch');
+    for (const [bn, s] of this.sums) tf.tidy(() => bn.setStatistics(tf.div(s.mean, s.count), tf.div(s.variance, s.count)));
+  }
+
+  dispose(): void {
+    for (const s of this.sums.values()) tf.dispose([s.mean, s.variance]);
+    this.sums.clear();
+  }
+}

@@ -1,6 +1,6 @@
 // daemon/ofa/elastic/: the elastic layers (OFA's dynamic_op / dynamic_layers): each owns its weights at the largest
 // size and computes with the slice a subnet selects.
-export { BN_EPSILON, ElasticBatchNorm, type BnMode, type BnStatisticsSink } from './batchnorm';
+export { BN_EPSILON, BnStatisticsAverager, ElasticBatchNorm, type BnMode, type BnStatisticsSink } from './batchnorm';
 export { ElasticConv2d } from './conv';
 export { Dense } from './dense';
 export { ElasticDepthwiseConv2d } from './depthwise';

@@ -3,6 +3,7 @@
 // layout of a subnet says which slice runs.
 import { tf } from '../../engine';
 import { expandedChannels } from '../channels';
+import { layerNames } from '../layer-names';
 import type { BlockLayout, SupernetBlockLayout } from '../layout';
 import { ElasticBatchNorm, type BnMode } from './batchnorm';
 import { ElasticConv2d } from './conv';
@@ -72,6 +73,26 @@ export class ElasticMBConv {
     this.expandBn?.permuteChannels(index);
     this.expandConv.permuteOutputs(index);
     index.dispose();
+  }
+
+  /** The active weights of this block as the extracted model's layers want them, by layer name (ofa/extract). */
+  activeLayerWeights(b: BlockLayout): [string, tf.Tensor[]][] {
+    const n = layerNames;
+    const out: [string, tf.Tensor[]][] = [];
+    if (this.expandConv && this.expandBn) {
+      out.push([n.expand(b.name), [this.expandConv.activeKernel(b.in, b.mid)]]);
+      out.push([n.expandBn(b.name), this.expandBn.activeWeights(b.mid)]);
+    }
+    out.push([n.depthwise(b.name), [this.depthwise.activeKernel(b.mid, b.kernel)]]);
+    out.push([n.depthwiseBn(b.name), this.depthwiseBn.activeWeights(b.mid)]);
+    if (this.se) {
+      const [rk, rb, ek, eb] = this.se.activeWeights(b.mid);
+      out.push([n.seReduce(b.name), [rk, rb]]);
+      out.push([n.seExpand(b.name), [ek, eb]]);
+    }
+    out.push([n.project(b.name), [this.project.activeKernel(b.mid, b.out)]]);
+    out.push([n.projectBn(b.name), this.projectBn.activeWeights(b.out)]);
+    return out;
   }
 
   batchNorms(): ElasticBatchNorm[] {

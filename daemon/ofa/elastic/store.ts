@@ -2,6 +2,7 @@
 // he_fout init), and listed in creation order for the optimizer, checkpoints and weight decay.
 import { tf } from '../../engine';
 import { Rng } from '../../engine/rng';
+import { WeightsError } from '../errors';
 
 export type Init =
   /** Normal with mean 0 and this standard deviation (OFA's he_fout: sqrt(2 / (k·k·outChannels))). */
@@ -83,6 +84,28 @@ export class VariableStore {
 
   get(name: string): NamedVariable | undefined {
     return this.byName.get(name);
+  }
+
+  /** Every weight (trainable and batch-norm statistics) by stable name; the tensors are the caller's to dispose. */
+  getWeights(): Record<string, tf.Tensor> {
+    const out: Record<string, tf.Tensor> = {};
+    for (const v of this.byName.values()) out[v.name] = tf.clone(v.variable);
+    return out;
+  }
+
+  /** Loads weights by stable name (a checkpoint); every name must be present with its shape, and no other. */
+  setWeights(weights: Record<string, tf.Tensor>): void {
+    for (const name of Object.keys(weights)) {
+      if (!this.byName.has(name)) throw new WeightsError(`weights have '${name}', which this supernet does not: the checkpoint is from another supernet config`);
+    }
+    for (const v of this.byName.values()) {
+      const t = weights[v.name];
+      if (!t) throw new WeightsError(`weights lack '${v.name}': the checkpoint is incomplete or from another supernet config`);
+      if (t.shape.join() !== v.variable.shape.join()) {
+        throw new WeightsError(`weights '${v.name}' have shape [${t.shape.join(', ')}], the supernet [${v.variable.shape.join(', ')}]: the checkpoint is from another supernet config`);
+      }
+    }
+    for (const v of this.byName.values()) v.variable.assign(weights[v.name]);
   }
 
   dispose(): void {

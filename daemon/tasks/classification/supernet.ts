@@ -4,8 +4,7 @@
 import { activation, tf } from '../../engine';
 import type { Arch } from '../../ofa/arch';
 import { layoutCosts } from '../../ofa/costs';
-import { Dense, ElasticBatchNorm, ElasticConv2d, ElasticMBConv, freeScope, VariableStore, type BnMode, type BnStatisticsSink, type NamedVariable } from '../../ofa/elastic';
-import { WeightsError } from '../../ofa/errors';
+import { BnStatisticsAverager, Dense, ElasticBatchNorm, ElasticConv2d, ElasticMBConv, freeScope, VariableStore, type BnMode, type NamedVariable } from '../../ofa/elastic';
 import { buildSubnetModel, layerNames, type SubnetWeights } from '../../ofa/extract';
 import { subnetLayout, supernetLayout, type SubnetLayout, type SupernetLayout } from '../../ofa/layout';
 import { SearchSpace, type SupernetConfig } from '../../ofa/space';
@@ -96,34 +95,17 @@ export class ClassificationSupernet implements Supernet {
 
   async recalibrateBatchNorm(arch: Arch, batches: Iterable<tf.Tensor4D> | AsyncIterable<tf.Tensor4D>): Promise<void> {
     const layout = this.subnet(arch);
-    // Per batch norm: the batch-size-weighted sums of batch means and variances (OFA averages per-batch statistics).
-    const sums = new Map<ElasticBatchNorm, { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number }>();
-    const sink: BnStatisticsSink = {
-      record(bn, mean, variance, count) {
-        const prev = sums.get(bn);
-        const next = {
-          mean: tf.keep(prev ? tf.add(prev.mean, tf.mul(mean, count)) : tf.mul(mean, count)) as tf.Tensor1D,
-          variance: tf.keep(prev ? tf.add(prev.variance, tf.mul(variance, count)) : tf.mul(variance, count)) as tf.Tensor1D,
-          count: (prev?.count ?? 0) + count,
-        };
-        prev?.mean.dispose();
-        prev?.variance.dispose();
-        sums.set(bn, next);
-      },
-    };
+    const averager = new BnStatisticsAverager();
     try {
       for await (const x of batches) {
         this.checkInput(x, layout);
         tf.tidy(() => {
-          this.run(x, layout, sink, undefined, true);
+          this.run(x, layout, averager, undefined, true);
         });
       }
-      if (sums.size === 0) throw new Error('recalibrateBatchNorm: no batches given; pass at least one calibration batch');
-      for (const [bn, s] of sums) {
-        tf.tidy(() => bn.setStatistics(tf.div(s.mean, s.count), tf.div(s.variance, s.count)));
-      }
+      averager.apply();
     } finally {
-      for (const s of sums.values()) tf.dispose([s.mean, s.variance]);
+      averager.dispose();
     }
   }
 
@@ -142,24 +124,11 @@ export class ClassificationSupernet implements Supernet {
   }
 
   getWeights(): Record<string, tf.Tensor> {
-    const out: Record<string, tf.Tensor> = {};
-    for (const v of this.store.list()) out[v.name] = tf.clone(v.variable);
-    return out;
+    return this.store.getWeights();
   }
 
   setWeights(weights: Record<string, tf.Tensor>): void {
-    const known = new Set(this.store.list().map((v) => v.name));
-    for (const name of Object.keys(weights)) {
-      if (!known.has(name)) throw new WeightsError(`weights have '${name}', which this supernet does not: the checkpoint is from another supernet config`);
-    }
-    for (const v of this.store.list()) {
-      const t = weights[v.name];
-      if (!t) throw new WeightsError(`weights lack '${v.name}': the checkpoint is incomplete or from another supernet config`);
-      if (t.shape.join() !== v.variable.shape.join()) {
-        throw new WeightsError(`weights '${v.name}' have shape [${t.shape.join(', ')}], the supernet [${v.variable.shape.join(', ')}]: the checkpoint is from another supernet config`);
-      }
-    }
-    for (const v of this.store.list()) v.variable.assign(weights[v.name]);
+    this.store.setWeights(weights);
   }
 
   macs(arch: Arch): number {
@@ -222,20 +191,7 @@ export class ClassificationSupernet implements Supernet {
       put(n.stemConv, [this.stemConv.activeKernel(l.stem.in, l.stem.out)]);
       put(n.stemBn, this.stemBn.activeWeights(l.stem.out));
       for (const b of l.blocks) {
-        const block = this.blocks[b.slot + 1];
-        if (block.expandConv && block.expandBn) {
-          put(n.expand(b.name), [block.expandConv.activeKernel(b.in, b.mid)]);
-          put(n.expandBn(b.name), block.expandBn.activeWeights(b.mid));
-        }
-        put(n.depthwise(b.name), [block.depthwise.activeKernel(b.mid, b.kernel)]);
-        put(n.depthwiseBn(b.name), block.depthwiseBn.activeWeights(b.mid));
-        if (block.se) {
-          const [rk, rb, ek, eb] = block.se.activeWeights(b.mid);
-          put(n.seReduce(b.name), [rk, rb]);
-          put(n.seExpand(b.name), [ek, eb]);
-        }
-        put(n.project(b.name), [block.project.activeKernel(b.mid, b.out)]);
-        put(n.projectBn(b.name), block.projectBn.activeWeights(b.out));
+        for (const [name, tensors] of this.blocks[b.slot + 1].activeLayerWeights(b)) put(name, tensors);
       }
       put(n.finalExpandConv, [this.finalExpandConv.activeKernel(l.finalExpand.in, l.finalExpand.out)]);
       put(n.finalExpandBn, this.finalExpandBn.activeWeights(l.finalExpand.out));
