@@ -6,6 +6,7 @@ import { basename, dirname, resolve as resolvePath } from 'node:path';
 import {
   DeleteRunRequest,
   ExportSubnetRequest,
+  formatMetric,
   GetRunResultsRequest,
   ListRunFilesRequest,
   MantaErrorCodes,
@@ -259,14 +260,14 @@ const exportSubnet = runAction(['completed'], 'with a Pareto front to export fro
   const request = host.request.bind(host);
   let index = opts.index;
   if (index === undefined) {
-    const front = await runFront(request, ref.runId);
+    const { front, task } = await runFront(request, ref.runId);
     if (front.length === 0) {
       void vscode.window.showInformationMessage(`MANTA: run ${ref.run.name} has no Pareto front to export.`);
       return undefined;
     }
     const pick = await vscode.window.showQuickPick(
       front.map((p, i) => ({
-        label: `#${i + 1}: accuracy ${(100 * pointAccuracy(p)).toFixed(1)}%`,
+        label: `#${i + 1}: ${task?.metric ?? 'accuracy'} ${formatMetric(task?.metric ?? 'accuracy', pointAccuracy(p))}`,
         description: `${(p.macs / 1e6).toFixed(2)} MMACs · ${(p.params / 1e6).toFixed(2)} M params${p.latencyMs !== undefined ? ` · ${p.latencyMs.toFixed(2)} ms` : ''}`,
         detail: `r ${p.arch.r} · w ${p.arch.w} · d [${p.arch.d.join(', ')}]`,
         index: i,

@@ -231,14 +231,16 @@ export class Ctx implements MonitorServices, VisualizerServices {
     if (run.status === 'completed') {
       let best: ParetoPoint | undefined;
       let size = 0;
+      let metric = 'accuracy';
       try {
-        const front = await runFront(host.request.bind(host), run.runId);
+        const { front, task } = await runFront(host.request.bind(host), run.runId);
         size = front.length;
-        best = bestFrontEntry(front);
+        best = bestFrontEntry(front, task?.higherIsBetter ?? true);
+        metric = task?.metric ?? 'accuracy';
       } catch (e) {
         this.log.warn(`run ${run.runId} completed, but its results could not be read: ${(e as Error).message}`);
       }
-      message = `MANTA: run ${run.name} completed${best ? ` — best of its ${size}-subnet Pareto front: ${describePoint(best)}` : ''}.`;
+      message = `MANTA: run ${run.name} completed${best ? ` — best of its ${size}-subnet Pareto front: ${describePoint(best, metric)}` : ''}.`;
       actions = ['Open Report', 'Show Pareto Front'];
     } else if (run.status === 'failed') {
       message = `MANTA: run ${run.name} failed${run.message ? `: ${run.message}` : ''}.`;

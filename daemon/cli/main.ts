@@ -17,7 +17,7 @@ Usage:
   manta stereo-data <folder> [--count n] [--width w] [--height h] [--max-disparity d] [--format pfm|kitti|both]
                                        write generated stereo pairs as a stereo-folder dataset
   manta bench <suite> [--backend b] [--repeat n] [--json]
-                                       benchmarks: ${'train, search, telemetry, allreduce'}
+                                       benchmarks: ${'train, search, telemetry, allreduce, scaling, stereo'}
   manta --version`;
 
 type Command = (argv: string[]) => Promise<number>;

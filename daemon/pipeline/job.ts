@@ -125,6 +125,8 @@ export async function runJob(config: ResolvedConfig, opts: RunJobOptions): Promi
     const predicted = predictedFront(ctx, task, efficiency, evolution);
     const front = await frontStage(ctx, task, efficiency, evolution, predicted);
     const latency = await latencyCheckStage(ctx, task, efficiency, opts.latencyChecks ?? 5);
+    if (task.baselines) ctx.progress('report', 0, 1, 'measuring the baselines on the test split');
+    const baselines = task.baselines ? await task.baselines('test') : undefined;
     const results = assembleResults(ctx, task, efficiency, {
       runId,
       backend,
@@ -135,6 +137,7 @@ export async function runJob(config: ResolvedConfig, opts: RunJobOptions): Promi
       predictedFront: predicted,
       front,
       latency,
+      baselines,
       warnings,
       wallMs: Date.now() - started,
     });

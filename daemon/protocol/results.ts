@@ -51,5 +51,50 @@ export interface ResultsFile {
   latency?: { meanRelativeError: number; samples: { estimatedMs: number; measuredMs: number }[]; tableEntries: number };
   search: { population: number; generations: number; candidatesScored: number; uniqueCandidates: number; wallMs: number; candidatesPerSec: number };
   training: { phases: PhaseResult[]; steps: number; wallMs: number };
+  /** Simple methods measured on the test split with the task's metrics, to set the front against (stereo only). */
+  baselines?: { name: string; metrics: Record<string, number> }[];
   warnings: string[];
+}
+
+// ——— the headline metric as people read it ———
+// One formatter for every place that shows `accuracy`/`validationAccuracy`/`testAccuracy`/`predictedAccuracy` (the
+// CLI, the report, the status bar, the monitor): those fields hold the task's headline metric, which is a fraction for
+// classification but pixels for stereo, so printing them all as percentages is wrong.
+
+/** Metrics that are fractions of examples or pixels, shown as percentages. */
+const RATE_METRICS: ReadonlySet<string> = new Set(['accuracy', 'd1', 'over1px', 'over3px']);
+
+const METRIC_LABELS: Readonly<Record<string, string>> = {
+  accuracy: 'top-1 accuracy',
+  epe: 'end-point error (px)',
+  d1: 'D1 outliers',
+  over1px: '>1 px',
+  over3px: '>3 px',
+};
+
+/** Whether a metric is a fraction shown as a percentage (chart axes scale it by 100). */
+export function isRateMetric(metric: string): boolean {
+  return RATE_METRICS.has(metric);
+}
+
+/** A metric's value for people: `91.2%` for rates, `1.234 px` for EPE, 4 significant digits otherwise, `–` if none. */
+export function formatMetric(metric: string, value: number | undefined): string {
+  if (value === undefined || !Number.isFinite(value)) return '–';
+  if (RATE_METRICS.has(metric)) return `${(value * 100).toFixed(1)}%`;
+  if (metric === 'epe') return `${value.toFixed(3)} px`;
+  return value.toPrecision(4);
+}
+
+/** A metric's name for headings and axes: 'top-1 accuracy', 'end-point error (px)', …; unknown ones as they are. */
+export function metricLabel(metric: string): string {
+  return METRIC_LABELS[metric] ?? metric;
+}
+
+/**
+ * The headline metric of a task kind, for clients that know only `run.started`'s `task` (results.json's `task` says
+ * it outright and wins). Mirrors each task's `metricInfo` (daemon/tasks/<task>/task.ts); unknown kinds read as
+ * classification, the task that came first.
+ */
+export function taskMetric(kind: string | undefined): { metric: string; higherIsBetter: boolean } {
+  return kind === 'stereo' ? { metric: 'epe', higherIsBetter: false } : { metric: 'accuracy', higherIsBetter: true };
 }

@@ -1,9 +1,10 @@
-// The run's self-contained HTML report: accuracy-vs-cost scatter with the fronts, each front point's architecture,
+// The run's self-contained HTML report: headline metric (results' `task`) against cost, with the fronts and any baselines, each front point's architecture,
 // the front subnets' predictions where the task previews them (report-previews.ts), the training curves and the
 // predictor's held-out fit — inline SVG, CSS and data: images only, no scripts or external resources, so it opens
 // anywhere (a browser, a VS Code webview, an e-mail attachment).
 import type { Arch } from '../ofa/arch';
 import type { TelemetryEvents } from '../protocol/events';
+import { formatMetric, isRateMetric, metricLabel } from '../protocol/results';
 import type { PhaseName } from '../protocol/values';
 import { frontPreviewsHtml } from './report-previews';
 import type { ResultsFile } from './results';
@@ -49,7 +50,24 @@ function fmtCount(v: number): string {
   return String(v);
 }
 
-const pct = (v: number | undefined): string => (v === undefined ? '–' : `${(v * 100).toFixed(1)}%`);
+/** An axis tick of a metric: whole percentages for rates (as before), 3 significant digits otherwise (the unit is in
+ * the axis label). */
+function metricTick(metric: string): (v: number) => string {
+  return isRateMetric(metric) ? (v) => `${(v * 100).toFixed(0)}%` : (v) => String(+v.toPrecision(3));
+}
+
+const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** Simple methods on the test split (results' `baselines`), one column per metric any of them has. */
+function baselinesHtml(baselines: ResultsFile['baselines']): string {
+  if (!baselines || baselines.length === 0) return '';
+  const metrics = [...new Set(baselines.flatMap((b) => Object.keys(b.metrics)))];
+  const head = `<tr><th>baseline</th>${metrics.map((m) => `<th>${esc(metricLabel(m))}</th>`).join('')}</tr>`;
+  const rows = baselines.map((b) => `<tr><td>${esc(b.name)}</td>${metrics.map((m) => `<td>${esc(formatMetric(m, b.metrics[m]))}</td>`).join('')}</tr>`).join('');
+  return `<h3>Baselines</h3>
+<p>Simple methods measured on the same test pairs, for comparison.</p>
+<table class="baselines"><thead>${head}</thead><tbody>${rows}</tbody></table>`;
+}
 
 /** Nice tick values covering [lo, hi]. */
 function ticks(lo: number, hi: number, count = 5): number[] {
@@ -153,25 +171,31 @@ export function renderReport(r: ResultsFile, curves: TrainingCurves, space: { un
   const objective = r.objective;
   const cost = (p: { macs: number; params: number; latencyMs?: number }): number => (objective === 'latency' ? p.latencyMs ?? NaN : p[objective]);
   const xFormat = objective === 'latency' ? (v: number) => v.toFixed(2) : (v: number) => fmtCount(v);
+  // The `…Accuracy` fields hold the task's headline metric; results written before `task` existed are classification.
+  const metric = r.task?.metric ?? 'accuracy';
+  const higherIsBetter = r.task?.higherIsBetter ?? true;
+  const label = metricLabel(metric);
+  const shown = (v: number | undefined): string => formatMetric(metric, v);
+  const yFormat = metricTick(metric);
   const scatter = chart(
     [
-      { label: 'measured subnets (validation)', color: '#9aa5b1', points: r.measured.map((m) => ({ x: cost(m), y: m.validationAccuracy, title: `validation ${pct(m.validationAccuracy)}` })), radius: 2.5 },
+      { label: 'measured subnets (validation)', color: '#9aa5b1', points: r.measured.map((m) => ({ x: cost(m), y: m.validationAccuracy, title: `validation ${shown(m.validationAccuracy)}` })), radius: 2.5 },
       { label: 'predicted front', color: '#3b82f6', points: r.predictedFront.map((p) => ({ x: cost(p), y: p.predictedAccuracy })), line: true, dashed: true, radius: 0 },
-      { label: 'front, measured (validation)', color: '#ea580c', points: r.front.map((p) => ({ x: cost(p), y: p.validationAccuracy ?? NaN, title: `#${p.index}: validation ${pct(p.validationAccuracy)}, test ${pct(p.testAccuracy)}` })), line: true, radius: 4 },
-      { label: 'front (test)', color: '#16a34a', points: r.front.filter((p) => p.testAccuracy !== undefined).map((p) => ({ x: cost(p), y: p.testAccuracy!, title: `#${p.index}: test ${pct(p.testAccuracy)}` })), hollow: true, radius: 4 },
+      { label: 'front, measured (validation)', color: '#ea580c', points: r.front.map((p) => ({ x: cost(p), y: p.validationAccuracy ?? NaN, title: `#${p.index}: validation ${shown(p.validationAccuracy)}, test ${shown(p.testAccuracy)}` })), line: true, radius: 4 },
+      { label: 'front (test)', color: '#16a34a', points: r.front.filter((p) => p.testAccuracy !== undefined).map((p) => ({ x: cost(p), y: p.testAccuracy!, title: `#${p.index}: test ${shown(p.testAccuracy)}` })), hollow: true, radius: 4 },
     ],
-    { width: 760, height: 380, xLabel: OBJECTIVE_LABEL[objective], yLabel: 'top-1 accuracy', xFormat, yFormat: (v) => `${(v * 100).toFixed(0)}%` },
+    { width: 760, height: 380, xLabel: OBJECTIVE_LABEL[objective], yLabel: label, xFormat, yFormat },
   );
 
   const rows = r.front
     .map(
       (p) => `<tr${p.dominated ? ' class="dominated"' : ''}><td>${p.index}</td><td>${fmtCount(p.macs)}</td><td>${fmtCount(p.params)}</td><td>${fmt(p.latencyMs, 3)}</td>` +
-        `<td>${pct(p.predictedAccuracy)}</td><td>${pct(p.validationAccuracy)}</td><td>${pct(p.testAccuracy)}</td>` +
+        `<td>${shown(p.predictedAccuracy)}</td><td>${shown(p.validationAccuracy)}</td><td>${shown(p.testAccuracy)}</td>` +
         `<td>${p.model ? `<code>${esc(p.model)}</code>` : '–'}</td></tr>`,
     )
     .join('');
   const archs = r.front
-    .map((p) => `<figure><figcaption>#${p.index} · ${fmtCount(p.macs)} MACs · test ${pct(p.testAccuracy)}</figcaption>${archSvg(p.arch, space.units, space.maxDepth)}<details><summary>arch JSON</summary><code>${esc(JSON.stringify(p.arch))}</code></details></figure>`)
+    .map((p) => `<figure><figcaption>#${p.index} · ${fmtCount(p.macs)} MACs · test ${shown(p.testAccuracy)}</figcaption>${archSvg(p.arch, space.units, space.maxDepth)}<details><summary>arch JSON</summary><code>${esc(JSON.stringify(p.arch))}</code></details></figure>`)
     .join('');
 
   const phaseName = new Map(curves.phases.map((p) => [p.index, p.phase]));
@@ -182,14 +206,14 @@ export function renderReport(r: ResultsFile, curves: TrainingCurves, space: { un
   const evalSeries = (name: string, color: string): Series => ({
     label: `${name} subnet (validation)`,
     color,
-    points: curves.evaluations.filter((e) => e.subnet === name).map((e) => ({ x: e.step, y: e.accuracy, title: `${phaseName.get(e.phaseIndex) ?? ''}: ${pct(e.accuracy)}` })),
+    points: curves.evaluations.filter((e) => e.subnet === name).map((e) => ({ x: e.step, y: e.accuracy, title: `${phaseName.get(e.phaseIndex) ?? ''}: ${shown(e.accuracy)}` })),
     line: true,
   });
   const evalChart = chart([evalSeries('largest', '#ea580c'), evalSeries('smallest', '#16a34a')], {
-    width: 760, height: 260, xLabel: 'step (end of each phase)', yLabel: 'accuracy', xFormat: (v) => String(Math.round(v)), yFormat: (v) => `${(v * 100).toFixed(0)}%`,
+    width: 760, height: 260, xLabel: 'step (end of each phase)', yLabel: label, xFormat: (v) => String(Math.round(v)), yFormat,
   });
   const phaseRows = r.training.phases
-    .map((p) => `<tr><td>${p.index + 1}</td><td>${esc(p.phase)}</td><td>${pct(p.largest.accuracy)}</td><td>${pct(p.smallest.accuracy)}</td></tr>`)
+    .map((p) => `<tr><td>${p.index + 1}</td><td>${esc(p.phase)}</td><td>${shown(p.largest.accuracy)}</td><td>${shown(p.smallest.accuracy)}</td></tr>`)
     .join('');
 
   const warnings = r.warnings.length ? `<div class="warn"><b>Warnings</b><ul>${r.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></div>` : '';
@@ -212,22 +236,24 @@ figure{display:inline-block;margin:8px 16px 8px 0;vertical-align:top}figcaption{
 .warn{background:#fff7ed;border:1px solid #fdba74;padding:8px 12px;border-radius:6px}code{font-size:12px;word-break:break-all}
 figure.preview{display:block;margin:12px 0}table.pairs td,table.pairs th{text-align:left;vertical-align:bottom;padding:2px 4px;font-weight:normal;font-size:12px}
 table.pairs td:last-child{text-align:right;vertical-align:middle}img.pic{display:block;width:200px;height:auto;image-rendering:pixelated}
+table.baselines td:first-child,table.baselines th:first-child{text-align:left}table.baselines td:last-child,table.baselines th:last-child{text-align:right}
 .scale img.bar{display:block;width:200px;height:8px;image-rendering:pixelated}.scale .ticks{display:flex;justify-content:space-between;width:200px;color:#52606d}
 </style></head><body>
 <h1>${esc(r.name)}</h1>
 <div class="muted">run ${esc(r.runId)} · finished ${esc(r.finishedAt)} · ${(r.wallMs / 1000).toFixed(1)} s · ${esc(r.backend.backend)} ${esc(r.backend.version)} on ${esc(r.backend.device)}</div>
 ${warnings}
-<h2>Accuracy against ${OBJECTIVE_LABEL[objective]}</h2>
-<p>Objective: ${OBJECTIVE_LABEL[objective]}; constraints: ${esc(constraints)}. The front was searched on predicted accuracy, then each point was measured (batch norm recalibrated) on the validation and test splits.</p>
+<h2>${esc(capitalize(label))} against ${OBJECTIVE_LABEL[objective]}</h2>
+<p>Objective: ${OBJECTIVE_LABEL[objective]}; constraints: ${esc(constraints)}. The front was searched on predicted ${esc(label)}, then each point was measured (batch norm recalibrated) on the validation and test splits.${higherIsBetter ? '' : ' Lower is better: the best subnets for their cost lie along the bottom of the chart.'}</p>
 ${scatter}
 <table><thead><tr><th>#</th><th>MACs</th><th>params</th><th>latency ms</th><th>predicted</th><th>validation</th><th>test</th><th>model</th></tr></thead><tbody>${rows}</tbody></table>
+${baselinesHtml(r.baselines)}
 ${r.input.normalization ? `<p class="muted">Exported models take NHWC images resized to the arch's resolution, normalized as (x/255 − mean)/std with mean ${esc(JSON.stringify(r.input.normalization.mean))}, std ${esc(JSON.stringify(r.input.normalization.std))}; they output logits for ${r.input.classes} classes.</p>` : `<p class="muted">Exported models' input: ${esc(JSON.stringify(r.input))}.</p>`}
 <h2>Architectures of the front</h2>
 <p class="muted">Each row is a unit; each box an MBConv block (width: expand ratio, height: kernel size); dashed: blocks the depth leaves out.</p>
 ${archs}
 ${frontPreviewsHtml(r.front)}
 <h2>Search</h2>
-<p>Accuracy predictor: held-out Kendall's tau <b>${fmt(r.predictor.kendallTau, 3)}</b>, RMSE ${fmt(r.predictor.rmse, 4)} (${r.predictor.trainSize} training, ${r.predictor.heldOutSize} held-out subnets).
+<p>Predictor of ${esc(label)}: held-out Kendall's tau <b>${fmt(r.predictor.kendallTau, 3)}</b>, RMSE ${fmt(r.predictor.rmse, 4)} (${r.predictor.trainSize} training, ${r.predictor.heldOutSize} held-out subnets).
 Evolution: population ${r.search.population}, ${r.search.generations} generations, ${r.search.candidatesScored} candidates (${r.search.uniqueCandidates} distinct) in ${(r.search.wallMs / 1000).toFixed(2)} s.</p>
 ${latency}
 <h2>Training</h2>

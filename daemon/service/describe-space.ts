@@ -9,6 +9,7 @@ import { listFolder } from '../data/files';
 import { layoutCosts } from '../ofa/costs';
 import { subnetLayout } from '../ofa/layout';
 import { SearchSpace } from '../ofa/space';
+import { stereoCosts, stereoSubnetLayout, stereoSupernetLayout } from '../tasks/stereo/layout';
 import type { DescribeSpaceParams, DescribeSpaceResult } from '../protocol/methods';
 import { invalidParams } from './params';
 import { checkedConfig } from './prepare-run';
@@ -44,6 +45,21 @@ async function inputShape(data: ResolvedConfig['data'], configDir: string | unde
   }
 }
 
+/** A stereo config's costs per pair at its evaluation size (a folder's size is known only once its pairs are read). */
+function describeStereoSpace(config: ResolvedConfig, space: SearchSpace, size: number): DescribeSpaceResult {
+  const d = config.data;
+  const dims =
+    d.kind === 'stereo-synthetic' ? { height: d.height, width: d.width, channels: d.channels, maxDisparity: d.maxDisparity }
+    : d.kind === 'stereo-folder' && d.evaluationWidth > 0 && d.evaluationHeight > 0 ? { height: d.evaluationHeight, width: d.evaluationWidth, channels: d.channels, maxDisparity: d.maxDisparity }
+    : undefined;
+  if (!dims) return { size, costsUnavailable: 'set /data/evaluationWidth and /data/evaluationHeight to count the MACs of a folder of pairs' };
+  const sup = stereoSupernetLayout(space, config.supernet.stereo, dims.channels, dims.maxDisparity);
+  const costs = (arch: ReturnType<SearchSpace['largest']>) => stereoCosts(stereoSubnetLayout(space, sup, arch, dims.height, dims.width));
+  const smallest = costs(space.smallest());
+  const largest = costs(space.largest());
+  return { size, macs: { min: smallest.macs, max: largest.macs }, params: { min: smallest.params, max: largest.params }, inputChannels: dims.channels };
+}
+
 export async function describeSearchSpace(p: DescribeSpaceParams): Promise<DescribeSpaceResult> {
   let configDir: string | undefined;
   if (p.configDir !== undefined) {
@@ -57,6 +73,7 @@ export async function describeSearchSpace(p: DescribeSpaceParams): Promise<Descr
   const { config } = checkedConfig({ value: p.config, source: 'params.config' });
   const space = new SearchSpace(config.supernet);
   const size = countSubnets(space, space.units);
+  if (config.task === 'stereo') return describeStereoSpace(config, space, size);
   const shape = await inputShape(config.data, configDir);
   if ('unavailable' in shape) return { size, costsUnavailable: shape.unavailable };
   const smallest = layoutCosts(subnetLayout(space, space.smallest(), shape.channels, shape.classes));

@@ -297,6 +297,8 @@ export class Trainer {
     const largestArch = space.largest(phase.sample);
     const smallestArch = space.smallest(phase.sample);
     const largest = await measure('largest', largestArch);
+    // Its batch norms hold the largest subnet's statistics now: the task's pictures of it, before the next measure.
+    if (this.task.preview) this.emit('preview', { label: 'largest', phaseIndex: index, arch: largestArch, preview: await this.task.preview(largestArch) });
     let smallest: SubnetScore;
     if (space.key(smallestArch) === space.key(largestArch)) {
       // One network (a largest-only phase): measured once, reported under both names.

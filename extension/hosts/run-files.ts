@@ -1,6 +1,6 @@
 // A run's files as the extension gets them: through the protocol's manta/readRunFile, chunk by chunk, never from
 // disk — the daemon may be on another host behind one forwarded socket. Plain Node: no `vscode` here.
-import { GetRunResultsRequest, ReadRunFileRequest, READ_RUN_FILE_DEFAULT_LENGTH, type MantaErrorData, type ParetoPoint } from '../../daemon/protocol';
+import { GetRunResultsRequest, ReadRunFileRequest, READ_RUN_FILE_DEFAULT_LENGTH, type MantaErrorData, type ParetoPoint, type ResultsFile } from '../../daemon/protocol';
 import type { RequestType } from 'vscode-jsonrpc';
 
 /** Sends one request to a daemon (Host.request, or a test's connection). */
@@ -26,8 +26,11 @@ export async function downloadRunFile(request: Requester, runId: string, file: s
   return Buffer.concat(parts);
 }
 
-/** The run's Pareto front, from its results (manta/getRunResults): `index` is what manta/exportSubnet takes. */
-export async function runFront(request: Requester, runId: string): Promise<ParetoPoint[]> {
+/**
+ * The run's Pareto front, from its results (manta/getRunResults): `index` is what manta/exportSubnet takes; with the
+ * task whose headline metric the points' accuracy fields hold (absent from results written before tasks had one).
+ */
+export async function runFront(request: Requester, runId: string): Promise<{ front: ParetoPoint[]; task?: ResultsFile['task'] }> {
   const { results } = await request(GetRunResultsRequest, { runId });
-  return results.front;
+  return { front: results.front, ...(results.task ? { task: results.task } : {}) };
 }

@@ -1,7 +1,7 @@
 // What the status bar says of the run it follows, as pure functions: the run's telemetry folded into its live
 // progress (training phase and step, then measuring, then searching, then done), and that progress as one line of
 // text. No `vscode` here, so it is unit-tested on plain events.
-import type { ParetoPoint, PhaseName, RunProgress, RunStatus, TelemetryEvent } from '../../daemon/protocol';
+import { formatMetric, taskMetric, type ParetoPoint, type PhaseName, type RunProgress, type RunStatus, type TelemetryEvent } from '../../daemon/protocol';
 
 export type LiveStage = 'starting' | 'training' | 'measuring' | 'searching' | 'done';
 
@@ -21,6 +21,8 @@ export interface LiveProgress {
   /** The latest Pareto front (the measured one once there is one). */
   front?: ParetoPoint[];
   frontMeasured?: boolean;
+  /** The headline metric the front's accuracy fields hold, from run.started's task (accuracy until one arrives). */
+  metric?: { metric: string; higherIsBetter: boolean };
 }
 
 /** The progress a run summary already carries (from manta/listRuns), before any event arrives. */
@@ -72,6 +74,7 @@ export function foldEvents(p: LiveProgress, events: readonly TelemetryEvent[]): 
         // A resumed run starts over from its checkpoint: the earlier ending no longer holds.
         if (p.stage === 'done') p.stage = 'starting';
         p.finished = undefined;
+        p.metric = taskMetric(e.data.task);
         break;
       default:
         break;
@@ -80,24 +83,26 @@ export function foldEvents(p: LiveProgress, events: readonly TelemetryEvent[]): 
   return p;
 }
 
-/** A point's accuracy as the front reports it: test, else validation, else predicted. */
+/** A point's headline metric (accuracy, or the task's) as the front reports it: test, else validation, else predicted. */
 export function pointAccuracy(p: ParetoPoint): number {
   return p.testAccuracy ?? p.validationAccuracy ?? p.predictedAccuracy;
 }
 
-/** The front entry a user asks for first: the most accurate one (fewer MACs on a tie). */
-export function bestFrontEntry(front: readonly ParetoPoint[]): ParetoPoint | undefined {
+/** The front entry a user asks for first: the best on the metric — the most accurate, the lowest error — (fewer MACs
+ * on a tie). */
+export function bestFrontEntry(front: readonly ParetoPoint[], higherIsBetter = true): ParetoPoint | undefined {
+  const score = (p: ParetoPoint) => (higherIsBetter ? pointAccuracy(p) : -pointAccuracy(p));
   let best: ParetoPoint | undefined;
   for (const p of front) {
-    if (!best || pointAccuracy(p) > pointAccuracy(best) || (pointAccuracy(p) === pointAccuracy(best) && p.macs < best.macs)) best = p;
+    if (!best || score(p) > score(best) || (score(p) === score(best) && p.macs < best.macs)) best = p;
   }
   return best;
 }
 
-/** "91.2% at 4.10 MMACs" */
-export function describePoint(p: ParetoPoint): string {
+/** "91.2% at 4.10 MMACs", "1.234 px at 4.10 MMACs": `metric` is what the point's accuracy fields hold. */
+export function describePoint(p: ParetoPoint, metric = 'accuracy'): string {
   const macs = p.macs >= 1e9 ? `${(p.macs / 1e9).toFixed(2)} GMACs` : p.macs >= 1e6 ? `${(p.macs / 1e6).toFixed(2)} MMACs` : `${(p.macs / 1e3).toFixed(1)} kMACs`;
-  return `${(100 * pointAccuracy(p)).toFixed(1)}% at ${macs}`;
+  return `${formatMetric(metric, pointAccuracy(p))} at ${macs}`;
 }
 
 /** The codicon of each run status, shared by the status bar and the Runs view. */
@@ -119,11 +124,12 @@ export const STATUS_ICON: Record<RunStatus, string> = {
 export function runStatusText(name: string, status: RunStatus, p: LiveProgress): { text: string; tooltip: string } {
   const spin = `$(${STATUS_ICON.running})`;
   if (status !== 'running') {
-    const best = p.front ? bestFrontEntry(p.front) : undefined;
+    const { metric, higherIsBetter } = p.metric ?? taskMetric(undefined);
+    const best = p.front ? bestFrontEntry(p.front, higherIsBetter) : undefined;
     const icon = `$(${STATUS_ICON[status]})`;
     const what = status === 'completed' ? 'done' : status;
-    const text = `${icon} ${name}: ${what}${status === 'completed' && best ? ` · ${describePoint(best)}` : ''}`;
-    const tooltip = `MANTA run ${name} ${status}${p.finished?.message ? `: ${p.finished.message}` : ''}${best && status === 'completed' ? `\nbest front entry: ${describePoint(best)}` : ''} — click to open the training monitor`;
+    const text = `${icon} ${name}: ${what}${status === 'completed' && best ? ` · ${describePoint(best, metric)}` : ''}`;
+    const tooltip = `MANTA run ${name} ${status}${p.finished?.message ? `: ${p.finished.message}` : ''}${best && status === 'completed' ? `\nbest front entry: ${describePoint(best, metric)}` : ''} — click to open the training monitor`;
     return { text, tooltip };
   }
   const parts: string[] = [];

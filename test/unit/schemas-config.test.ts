@@ -111,3 +111,21 @@ test('the distributed section: workers must split the batch evenly and nodes the
   const { config } = validateConfig({ ...minimal, training: { phases: [{ phase: 'largest', epochs: 1 }] } }) as { config: { distributed: unknown } };
   assert.deepEqual(config.distributed, { algorithm: 'data-parallel', workersPerHost: 'auto', nodesPerHost: 1, timeoutSeconds: 120, port: 29400 });
 });
+
+test('the task against its data and supernet: stereo needs six halving units, a full-resolution stem, stereo data and sizes in 64s', async () => {
+  const { checkConfig } = await import('../../schemas/checks');
+  const stereo = JSON.parse(readFileSync(join(root, 'examples/stereo.manta.json'), 'utf8')) as { supernet: { units: unknown[]; stem: object }; data: object };
+  const rules = (value: unknown): string[] => {
+    const r = validateConfig(value);
+    assert.ok(r.ok, JSON.stringify(r.ok ? [] : r.problems));
+    return r.ok ? checkConfig(r.config).filter((p) => p.severity === 'error').map((p) => `${p.path} ${p.rule}`) : [];
+  };
+  assert.deepEqual(rules(stereo), []);
+  assert.deepEqual(rules({ ...stereo, supernet: { ...stereo.supernet, units: stereo.supernet.units.slice(0, 5) } }), ['/supernet/units unit-count']);
+  assert.deepEqual(rules({ ...stereo, supernet: { ...stereo.supernet, stem: { width: 16 } } }), ['/supernet/stem/stride stereo-stride']);
+  assert.deepEqual(rules({ ...stereo, data: { ...stereo.data, width: 100 } }), ['/data/width stereo-size']);
+  assert.deepEqual(rules({ ...stereo, data: { kind: 'synthetic' } }), ['/data/kind task-data']);
+  assert.deepEqual(rules({ ...stereo, task: 'classification' }), ['/data/kind task-data', '/supernet/units unit-count']);
+  const r = validateConfig({ ...stereo, data: { ...stereo.data, width: 100 } });
+  assert.match(r.ok ? checkConfig(r.config).find((p) => p.rule === 'stereo-size')!.message : '', /multiple of 64.*use 64 or 128/);
+});

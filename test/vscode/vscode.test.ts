@@ -142,6 +142,7 @@ test('the extension passes its integration suite in a real VS Code (offline serv
   cpSync(join(ROOT, 'test/fixtures/extension/workspace/broken.manta.json'), join(workspace, 'broken.manta.json'));
   // The shipped example, unmodified, as a user opens it (its data set where Debian's dataset-fashion-mnist puts it).
   cpSync(join(ROOT, 'examples/fashion-mnist.manta.json'), join(workspace, 'fashion-mnist.manta.json'));
+  cpSync(join(ROOT, 'examples/stereo.manta.json'), join(workspace, 'stereo.manta.json'));
   // A hostile workspace: its settings name a program for the extension to start. manta.daemon.nodePath is a machine
   // setting, so VS Code must not take it from here (the installed suite checks that nothing ran it); editor.tabSize,
   // a setting a workspace may set, shows that this file is read at all.

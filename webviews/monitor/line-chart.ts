@@ -36,11 +36,14 @@ export class LineChart {
   private markers: ChartMarker[] = [];
   private last: ChartData | undefined;
   private readonly emptyNote: HTMLElement;
+  private readonly heading: HTMLElement;
+  private readonly pngButton: HTMLElement;
+  private readonly csvButton: HTMLElement;
 
   constructor(
     parent: HTMLElement,
     readonly id: string,
-    readonly title: string,
+    private titleText: string,
     private readonly xLabel: string,
     private palette: Palette,
     private readonly actions: { png(chart: LineChart): void; csv(chart: LineChart): void },
@@ -48,14 +51,14 @@ export class LineChart {
     this.root = el('section', 'card chart');
     this.root.dataset.chart = id;
     const head = el('header', 'card-head');
-    head.append(el('h2', undefined, title));
+    this.heading = el('h2');
+    head.append(this.heading);
     const tools = el('div', 'card-tools');
-    const png = el('button', 'icon-button', 'PNG');
-    png.title = `Export ${title} as PNG`;
+    const png = (this.pngButton = el('button', 'icon-button', 'PNG'));
     png.onclick = () => this.actions.png(this);
-    const csv = el('button', 'icon-button', 'CSV');
-    csv.title = `Export ${title} data as CSV`;
+    const csv = (this.csvButton = el('button', 'icon-button', 'CSV'));
     csv.onclick = () => this.actions.csv(this);
+    this.setTitle(titleText);
     tools.append(png, csv);
     head.append(tools);
     this.body = el('div', 'chart-body');
@@ -64,6 +67,19 @@ export class LineChart {
     this.root.append(head, this.body);
     parent.append(this.root);
     new ResizeObserver(() => this.resize()).observe(this.body);
+  }
+
+  get title(): string {
+    return this.titleText;
+  }
+
+  /** Renames the chart (a metric's chart follows the run's task: accuracy, end-point error, …). */
+  setTitle(title: string): void {
+    this.titleText = title;
+    if (this.heading.textContent === title) return;
+    this.heading.textContent = title;
+    this.pngButton.title = `Export ${title} as PNG`;
+    this.csvButton.title = `Export ${title} data as CSV`;
   }
 
   /** Number of points of the first series (what the tests read). */

@@ -7,6 +7,7 @@ import './monitor.css';
 import uPlot from 'uplot';
 import type { MonitorCommands, MonitorNotifications, MonitorState, RunKey } from '../../daemon/protocol/webview';
 import type { RunSummary } from '../../daemon/protocol/methods';
+import { metricLabel } from '../../daemon/protocol/results';
 import { PageChannel } from '../shared/vscode-api';
 import { dataUrlPayload, el, readPalette, watchTheme } from '../shared/theme';
 import { LineChart, type ChartData, type ChartSeries } from './line-chart';
@@ -96,7 +97,8 @@ const chartActions = {
 
 interface ChartSpec {
   id: string;
-  title: string;
+  /** A fixed title, or one naming the focused run's headline metric (its label, e.g. 'end-point error (px)'). */
+  title: string | ((metricLabel: string) => string);
   xLabel: string;
   table(m: RunModel): AlignedTable;
   keys(m: RunModel): string[];
@@ -114,18 +116,19 @@ const jobKey = (key: string) => (m: RunModel) => (m.jobHistory.columns.has(key) 
 const SPECS: ChartSpec[] = [
   { id: 'loss', title: 'Loss', xLabel: 'step', table: (m) => m.training, keys: () => ['loss'], smoothed: true, markers: stepMarkers },
   { id: 'accuracy', title: 'Training accuracy', xLabel: 'step', table: (m) => m.training, keys: (m) => (m.training.columns.has('accuracy') ? ['accuracy'] : []), smoothed: true, markers: stepMarkers },
-  { id: 'evaluation', title: 'Validation accuracy', xLabel: 'step', table: (m) => m.evaluation, keys: (m) => [...m.evaluation.columns.keys()], smoothed: false, points: true, markers: stepMarkers },
+  { id: 'evaluation', title: (metric) => `Validation ${metric}`, xLabel: 'step', table: (m) => m.evaluation, keys: (m) => [...m.evaluation.columns.keys()], smoothed: false, points: true, markers: stepMarkers },
   { id: 'learningRate', title: 'Learning rate', xLabel: 'step', table: (m) => m.training, keys: () => ['learningRate'], smoothed: false, markers: stepMarkers },
   { id: 'imagesPerSec', title: 'Images/s per worker', xLabel: 'step', table: (m) => m.training, keys: keysWith('imagesPerSec/'), smoothed: true, markers: stepMarkers },
   { id: 'jobImagesPerSec', title: 'Images/s, all workers of the job', xLabel: 'step', table: (m) => m.jobHistory, keys: jobKey('totalImagesPerSec'), smoothed: true, markers: stepMarkers },
   { id: 'allReduce', title: 'All-reduce ms per step (mean over workers)', xLabel: 'step', table: (m) => m.jobHistory, keys: jobKey('meanAllReduceMs'), smoothed: true, markers: stepMarkers },
-  { id: 'search', title: 'Search: best predicted accuracy', xLabel: 'generation', table: (m) => m.search, keys: (m) => (m.search.columns.has('bestPredictedAccuracy') ? ['bestPredictedAccuracy'] : []), smoothed: false },
+  { id: 'search', title: (metric) => `Search: best predicted ${metric}`, xLabel: 'generation', table: (m) => m.search, keys: (m) => (m.search.columns.has('bestPredictedAccuracy') ? ['bestPredictedAccuracy'] : []), smoothed: false },
   { id: 'cpu', title: 'CPU % per host/worker', xLabel: 'seconds', table: (m) => m.system, keys: keysWith('cpu/'), smoothed: true, markers: secondMarkers },
   { id: 'memory', title: 'Memory (RSS MB) per host/worker', xLabel: 'seconds', table: (m) => m.system, keys: keysWith('rss/'), smoothed: false, markers: secondMarkers },
   { id: 'gpu', title: 'GPU utilisation %', xLabel: 'seconds', table: (m) => m.system, keys: keysWith('gpu/'), smoothed: true, markers: secondMarkers },
 ];
 
-const charts = SPECS.map((s) => new LineChart(grid, s.id, s.title, s.xLabel, palette, chartActions));
+const titleOf = (spec: ChartSpec, m: RunModel | undefined): string => (typeof spec.title === 'string' ? spec.title : spec.title(metricLabel(m?.metric ?? 'accuracy')));
+const charts = SPECS.map((s) => new LineChart(grid, s.id, titleOf(s, undefined), s.xLabel, palette, chartActions));
 const pareto = new ParetoView(results, palette, (point, index) => {
   const runId = state.selected[0]?.runId;
   if (runId) channel.send('monitor/showSubnet', { runId, point, index });
@@ -229,16 +232,18 @@ function renderLogs(): void {
 function render(): void {
   const t0 = performance.now();
   renderHeader();
+  const m = focusModel();
   SPECS.forEach((spec, i) => {
+    charts[i].setTitle(titleOf(spec, m));
     const data = chartData(spec);
     charts[i].update(data);
     charts[i].root.hidden = data.series.length === 0 && !['loss', 'learningRate'].includes(spec.id);
     charts[i].root.dataset.points = String(data.x.length);
     charts[i].root.dataset.series = data.series.map((s) => s.label).join('|');
   });
-  const m = focusModel();
-  pareto.update({ objective: m?.pareto?.objective ?? 'macs', front: m?.frontPoints() ?? [], measured: m?.measured ?? [], frontMeasured: m?.pareto?.measured ?? false });
-  parallel.update(m?.measured ?? []);
+  const metric = { metric: m?.metric ?? 'accuracy', higherIsBetter: m?.higherIsBetter ?? true };
+  pareto.update({ objective: m?.pareto?.objective ?? 'macs', front: m?.frontPoints() ?? [], measured: m?.measured ?? [], frontMeasured: m?.pareto?.measured ?? false, ...metric });
+  parallel.update(m?.measured ?? [], metric);
   workersView.update(m?.job);
   disparityView.update(m?.previews ?? [], (p) => m?.previewTitle(p) ?? p.label);
   renderLogs();

@@ -3,6 +3,7 @@
 // is waiting for, and the training job's workers. Pure: no DOM, so it is unit tested in Node and stays cheap at
 // 100,000 points per series. Also the task's previews of predictions (stereo: disparity pictures) by label.
 import type { BackendInfo, ParetoPoint, TaskPreview, TelemetryEvent, TelemetryEvents, WorkerStatus } from '../../daemon/protocol/events';
+import { taskMetric } from '../../daemon/protocol/results';
 import type { Arch, DistributedAlgorithm, Objective } from '../../daemon/protocol/values';
 
 /** Columns of values sharing one ascending x column; a column holds null where it has no value at that x. */
@@ -122,6 +123,10 @@ export class RunModel {
   backend: BackendInfo | undefined;
   startedAt: number | undefined;
   finished: TelemetryEvents['run.finished'] | undefined;
+  /** The task's kind (run.started) and the headline metric the `accuracy` fields of its events hold. */
+  task: string | undefined;
+  metric = 'accuracy';
+  higherIsBetter = true;
   totalSteps = 0;
   lastStep = -1;
   /** step → loss, accuracy, learningRate, imagesPerSec/w<N>. */
@@ -173,6 +178,8 @@ export class RunModel {
       case 'run.started':
         this.name = e.data.name;
         this.backend = e.data.backend;
+        this.task = e.data.task;
+        ({ metric: this.metric, higherIsBetter: this.higherIsBetter } = taskMetric(e.data.task));
         this.finished = undefined;
         // A (re)started process has its own job: its workers are unknown until its first snapshot.
         this.job = undefined;
@@ -221,7 +228,9 @@ export class RunModel {
         return;
       case 'search.generation':
         this.waiting = undefined;
-        this.search.put(e.data.generation, 'bestPredictedAccuracy', e.data.bestPredictedAccuracy);
+        // The evolution reports its fitness, the metric negated when lower is better; a lower-is-better metric (an
+        // error) is never negative, so its magnitude is the metric whichever the daemon sends.
+        this.search.put(e.data.generation, 'bestPredictedAccuracy', this.higherIsBetter ? e.data.bestPredictedAccuracy : Math.abs(e.data.bestPredictedAccuracy));
         this.search.put(e.data.generation, 'frontSize', e.data.frontSize);
         return;
       case 'pareto':

@@ -1,6 +1,6 @@
 // Parallel coordinates of the evaluated architectures: each measured subnet is a line through its elastic choices
-// (per-unit depth, mean kernel size, mean expand ratio, resolution, width) and its cost and accuracy, coloured by
-// accuracy, so the choices that buy accuracy stand out.
+// (per-unit depth, mean kernel size, mean expand ratio, resolution, width) and its cost and the task's headline metric
+// (accuracy, stereo's end-point error), coloured from worst to best by that metric, so the choices that pay stand out.
 import type { Arch } from '../../daemon/protocol/values';
 import type { MeasuredSubnet } from './model';
 import { el, svg, type Palette } from '../shared/theme';
@@ -24,7 +24,8 @@ function activeMean(arch: Arch, field: 'ks' | 'e'): number {
   return n ? sum / n : 0;
 }
 
-export function parallelAxes(units: number): Axis[] {
+/** `metric` names the last axis: the headline metric the measured subnets' `accuracy` holds. */
+export function parallelAxes(units: number, metric = 'accuracy'): Axis[] {
   const axes: Axis[] = [];
   for (let u = 0; u < units; u++) axes.push({ name: `depth u${u + 1}`, value: (s) => s.arch.d[u] });
   axes.push({ name: 'mean kernel', value: (s) => activeMean(s.arch, 'ks') });
@@ -32,7 +33,7 @@ export function parallelAxes(units: number): Axis[] {
   axes.push({ name: 'resolution', value: (s) => s.arch.r });
   axes.push({ name: 'width', value: (s) => s.arch.w });
   axes.push({ name: 'MACs (M)', value: (s) => s.macs / 1e6 });
-  axes.push({ name: 'accuracy', value: (s) => s.accuracy });
+  axes.push({ name: metric, value: (s) => s.accuracy });
   return axes;
 }
 
@@ -40,6 +41,7 @@ export class ParallelView {
   readonly root: HTMLElement;
   private readonly body: HTMLElement;
   private data: MeasuredSubnet[] = [];
+  private metric = { metric: 'accuracy', higherIsBetter: true };
   private drawn = -1;
 
   constructor(
@@ -61,9 +63,11 @@ export class ParallelView {
     this.render();
   }
 
-  update(measured: MeasuredSubnet[]): void {
+  update(measured: MeasuredSubnet[], metric?: { metric: string; higherIsBetter: boolean }): void {
     this.data = measured;
-    if (measured.length !== this.drawn) this.render();
+    const changed = metric !== undefined && (metric.metric !== this.metric.metric || metric.higherIsBetter !== this.metric.higherIsBetter);
+    if (metric) this.metric = metric;
+    if (measured.length !== this.drawn || changed) this.render();
   }
 
   private render(): void {
@@ -74,7 +78,7 @@ export class ParallelView {
       return;
     }
     const p = this.palette;
-    const axes = parallelAxes(this.data[0].arch.d.length);
+    const axes = parallelAxes(this.data[0].arch.d.length, this.metric.metric);
     const W = 760;
     const H = 240;
     const m = { l: 30, r: 30, t: 24, b: 16 };
@@ -91,7 +95,8 @@ export class ParallelView {
     const lines = svg('g', { fill: 'none', 'stroke-width': 1, 'stroke-opacity': this.data.length > 300 ? 0.25 : 0.55 });
     const [a0, a1] = ranges[accK];
     for (const s of this.data) {
-      const t = (s.accuracy - a0) / (a1 - a0);
+      // t runs from worst (0) to best (1) whichever way the metric points.
+      const t = this.metric.higherIsBetter ? (s.accuracy - a0) / (a1 - a0) : (a1 - s.accuracy) / (a1 - a0);
       const d = axes.map((a, k) => `${k === 0 ? 'M' : 'L'}${(m.l + k * step).toFixed(1)},${y(k, a.value(s)).toFixed(1)}`).join(' ');
       lines.append(svg('path', { d, stroke: t > 0.66 ? p.series[2] : t > 0.33 ? p.series[0] : p.series[4] }));
     }

@@ -1,6 +1,8 @@
-// The search's results: measured subnets and the Pareto front as an SVG scatter (accuracy against the cost), with
-// hover details, click to show a subnet in the visualizer, linear or log cost axis; and the front as a table.
+// The search's results: measured subnets and the Pareto front as an SVG scatter (the task's headline metric against
+// the cost), with hover details, click to show a subnet in the visualizer, linear or log cost axis; and the front as
+// a table.
 import type { ParetoPoint } from '../../daemon/protocol/events';
+import { formatMetric, isRateMetric, metricLabel } from '../../daemon/protocol/results';
 import type { Objective } from '../../daemon/protocol/values';
 import { accuracyOf, costOf, type MeasuredSubnet } from './model';
 import { el, svg, type Palette } from '../shared/theme';
@@ -10,6 +12,9 @@ export interface ParetoInput {
   front: ParetoPoint[];
   measured: MeasuredSubnet[];
   frontMeasured: boolean;
+  /** The headline metric the points' accuracy fields hold (the run's task), and its direction. */
+  metric: string;
+  higherIsBetter: boolean;
 }
 
 const COST_LABEL = { macs: 'MACs', params: 'parameters', latency: 'latency (ms)' } as const;
@@ -21,8 +26,6 @@ export function formatCost(v: number, objective: ParetoInput['objective']): stri
   if (v >= 1e3) return `${(v / 1e3).toFixed(1)} k`;
   return String(Math.round(v));
 }
-
-const pct = (a: number) => `${(100 * a).toFixed(1)}%`;
 
 export class ParetoView {
   readonly root: HTMLElement;
@@ -81,7 +84,11 @@ export class ParetoView {
     const p = this.palette;
     const W = 520;
     const H = 260;
-    const m = { l: 56, r: 12, t: 10, b: 36 };
+    const m = { l: 64, r: 12, t: 10, b: 36 };
+    const value = (v: number) => formatMetric(input.metric, v);
+    // Ticks stay short: a rate as before, anything else bare (the unit is in the axis name).
+    const tick = isRateMetric(input.metric) ? value : (v: number) => String(+v.toPrecision(3));
+    const label = metricLabel(input.metric);
     const all = [...input.measured.map((s) => ({ cost: costOf(s, input.objective), acc: s.accuracy })), ...input.front.map((f) => ({ cost: costOf(f, input.objective), acc: accuracyOf(f) }))].filter(
       (d) => Number.isFinite(d.cost) && d.cost > 0,
     );
@@ -92,27 +99,32 @@ export class ParetoView {
     if (x0 === x1) [x0, x1] = [x0 * 0.9, x1 * 1.1];
     let y0 = Math.min(...ys);
     let y1 = Math.max(...ys);
-    if (y0 === y1) [y0, y1] = [Math.max(0, y0 - 0.05), Math.min(1, y1 + 0.05)];
+    // A single value gets a band around it; only a fraction (a rate) is clamped to [0, 1].
+    if (y0 === y1) [y0, y1] = isRateMetric(input.metric) ? [Math.max(0, y0 - 0.05), Math.min(1, y1 + 0.05)] : [Math.max(0, y0 - Math.abs(y0) * 0.1 - 0.05), y1 + Math.abs(y1) * 0.1 + 0.05];
     const fx = this.logX
       ? (v: number) => m.l + ((Math.log10(v) - Math.log10(x0)) / (Math.log10(x1) - Math.log10(x0))) * (W - m.l - m.r)
       : (v: number) => m.l + ((v - x0) / (x1 - x0)) * (W - m.l - m.r);
     const fy = (v: number) => H - m.b - ((v - y0) / (y1 - y0)) * (H - m.t - m.b);
-    const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, width: '100%', role: 'img', 'aria-label': `Pareto front: accuracy against ${COST_LABEL[input.objective]}` });
+    const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, width: '100%', role: 'img', 'aria-label': `Pareto front: ${label} against ${COST_LABEL[input.objective]}${input.higherIsBetter ? '' : ' (lower is better)'}` });
     const axes = svg('g', { stroke: p.foreground, 'stroke-width': 1 });
     axes.append(svg('line', { x1: m.l, y1: H - m.b, x2: W - m.r, y2: H - m.b }), svg('line', { x1: m.l, y1: m.t, x2: m.l, y2: H - m.b }));
     root.append(axes);
-    const label = (x: number, y: number, text: string, anchor = 'middle') => {
+    const text = (x: number, y: number, content: string, anchor = 'middle') => {
       const t = svg('text', { x, y, fill: p.foreground, 'font-size': 11, 'text-anchor': anchor });
-      t.textContent = text;
+      t.textContent = content;
       return t;
     };
     for (let i = 0; i <= 4; i++) {
       const cx = this.logX ? x0 * (x1 / x0) ** (i / 4) : x0 + ((x1 - x0) * i) / 4;
-      root.append(label(fx(cx), H - m.b + 14, formatCost(cx, input.objective)));
+      root.append(text(fx(cx), H - m.b + 14, formatCost(cx, input.objective)));
       const cy = y0 + ((y1 - y0) * i) / 4;
-      root.append(label(m.l - 4, fy(cy) + 4, pct(cy), 'end'));
+      root.append(text(m.l - 4, fy(cy) + 4, tick(cy), 'end'));
     }
-    root.append(label((m.l + W - m.r) / 2, H - 4, `${COST_LABEL[input.objective]}${this.logX ? ' (log)' : ''}`));
+    root.append(text((m.l + W - m.r) / 2, H - 4, `${COST_LABEL[input.objective]}${this.logX ? ' (log)' : ''}`));
+    // The metric's name on the y axis: an error reads as well as an accuracy only when the chart says which it is.
+    const yName = text(12, (m.t + H - m.b) / 2, `${label}${input.higherIsBetter ? '' : ', lower is better'}`);
+    yName.setAttribute('transform', `rotate(-90 12 ${(m.t + H - m.b) / 2})`);
+    root.append(yName);
     const measured = svg('g', { class: 'measured', fill: p.muted, 'fill-opacity': 0.5 });
     for (const s of input.measured) {
       const c = costOf(s, input.objective);
@@ -129,10 +141,11 @@ export class ParetoView {
     for (const q of front) {
       const dot = svg('circle', { cx: fx(q.c).toFixed(1), cy: fy(q.a).toFixed(1), r: 5, fill: p.series[0], stroke: p.background, 'stroke-width': 1, tabindex: 0, role: 'button' });
       dot.dataset.index = String(q.i);
-      const text = `#${q.i + 1}: accuracy ${pct(q.a)}${input.frontMeasured ? '' : ' (predicted)'} · ${formatCost(q.c, input.objective)} · r ${q.f.arch.r} · d [${q.f.arch.d.join(',')}]`;
-      dot.setAttribute('aria-label', text);
+      // The metric's short name ('accuracy', 'epe'): the formatted value carries the unit.
+      const detail = `#${q.i + 1}: ${input.metric} ${value(q.a)}${input.frontMeasured ? '' : ' (predicted)'} · ${formatCost(q.c, input.objective)} · r ${q.f.arch.r} · d [${q.f.arch.d.join(',')}]`;
+      dot.setAttribute('aria-label', detail);
       dot.addEventListener('mouseenter', () => {
-        this.tip.textContent = text;
+        this.tip.textContent = detail;
         this.tip.hidden = false;
       });
       dot.addEventListener('mouseleave', () => (this.tip.hidden = true));
@@ -149,14 +162,14 @@ export class ParetoView {
 
   private renderTable(input: ParetoInput): void {
     const head = el('tr');
-    for (const h of ['#', 'accuracy', input.frontMeasured ? 'measured' : 'predicted', COST_LABEL.macs, 'params', 'latency', 'resolution', 'width', 'depths', '']) head.append(el('th', undefined, h));
+    for (const h of ['#', metricLabel(input.metric), input.frontMeasured ? 'measured' : 'predicted', COST_LABEL.macs, 'params', 'latency', 'resolution', 'width', 'depths', '']) head.append(el('th', undefined, h));
     const rows = input.front.map((f, i) => {
       const tr = el('tr');
       tr.dataset.index = String(i);
       const cells = [
         String(i + 1),
-        pct(accuracyOf(f)),
-        f.validationAccuracy !== undefined ? pct(f.validationAccuracy) : pct(f.predictedAccuracy),
+        formatMetric(input.metric, accuracyOf(f)),
+        formatMetric(input.metric, f.validationAccuracy ?? f.predictedAccuracy),
         formatCost(f.macs, 'macs'),
         formatCost(f.params, 'params'),
         f.latencyMs !== undefined ? `${f.latencyMs.toFixed(2)} ms` : '—',

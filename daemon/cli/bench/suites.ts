@@ -7,4 +7,5 @@ export const suites: Record<string, () => Promise<BenchSuite>> = {
   telemetry: () => import('./telemetry').then((m) => m.suite),
   allreduce: () => import('./allreduce').then((m) => m.suite),
   scaling: () => import('./scaling').then((m) => m.suite),
+  stereo: () => import('./stereo').then((m) => m.suite),
 };

@@ -7,6 +7,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { ResolvedConfig } from '../../../schemas';
 import { checkDataFiles, isConfigError, resolveConfig, type ConfigIssue } from '../../../schemas/load-config';
 import type { Emit } from '../../protocol/events';
+import { formatMetric, metricLabel, taskMetric } from '../../protocol/results';
 import { UserError } from '../../protocol/user-error';
 import type { JobPlacement } from '../../protocol/values';
 import { runJob, type JobProgress } from '../../pipeline';
@@ -95,6 +96,8 @@ export async function searchCommand(argv: string[]): Promise<number> {
   const log = await EventLog.open(eventsFile, (m) => display.note(`warning: ${m}`));
   // The earlier attempts' curves, read with the event log's reader (the job keeps those up to its checkpoint).
   const history = resumeDir ? await readHistory(eventsFile) : undefined;
+  // What `evaluation` events' `accuracy` holds: the config names the task before any event does.
+  const { metric } = taskMetric(config.task);
   const emit: Emit = (kind, data) => {
     log.append(kind, data);
     if (kind === 'log') {
@@ -102,7 +105,7 @@ export async function searchCommand(argv: string[]): Promise<number> {
       if (d.level === 'warn' || d.level === 'error') display.note(`${d.level}: ${d.message}`);
     } else if (kind === 'evaluation') {
       const d = data as { subnet: string; accuracy: number; split: string };
-      display.note(`evaluation: ${d.subnet} subnet ${(d.accuracy * 100).toFixed(1)}% (${d.split})`);
+      display.note(`evaluation: ${d.subnet} subnet ${formatMetric(metric, d.accuracy)} (${d.split})`);
     }
   };
 
@@ -212,23 +215,26 @@ function count(v: number): string {
   return v >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : v >= 1e3 ? `${(v / 1e3).toFixed(1)}k` : String(v);
 }
 
-/** The front as a text table. */
+/** The front as a text table; the predicted/val/test columns in the task's headline metric (results' `task`). */
 export function formatFront(r: ResultsFile): string {
-  const pct = (v?: number): string => (v === undefined ? '–' : `${(v * 100).toFixed(1)}%`);
+  const metric = r.task?.metric ?? 'accuracy';
+  const value = (v?: number): string => formatMetric(metric, v);
   const head = ['#', 'MACs', 'params', 'latency', 'predicted', 'val', 'test', 'arch (k/e per block, d per unit)'];
   const rows = r.front.map((p) => [
     String(p.index) + (p.dominated ? '*' : ''),
     count(p.macs),
     count(p.params),
     p.latencyMs === undefined ? '–' : `${p.latencyMs.toFixed(2)}ms`,
-    pct(p.predictedAccuracy),
-    pct(p.validationAccuracy),
-    pct(p.testAccuracy),
+    value(p.predictedAccuracy),
+    value(p.validationAccuracy),
+    value(p.testAccuracy),
     `d=${p.arch.d.join('')} r=${p.arch.r} w=${p.arch.w}`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padStart(widths[i]))).join('  ');
-  const lines = [`Pareto front of ${r.name} (${r.objective}; * = beaten by another point once measured):`, line(head), ...rows.map(line)];
+  // Only a lower-is-better metric needs saying: a percentage column reads as accuracy already.
+  const direction = r.task && !r.task.higherIsBetter ? `; ${metricLabel(metric)}, lower is better` : '';
+  const lines = [`Pareto front of ${r.name} (${r.objective}${direction}; * = beaten by another point once measured):`, line(head), ...rows.map(line)];
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
 }

@@ -31,6 +31,8 @@ export async function frontStage(ctx: RunContext, task: Task, efficiency: Effici
       } finally {
         model.dispose();
       }
+      const preview = task.preview ? await task.preview(m.arch) : undefined;
+      if (preview) ctx.emit('preview', { label: `front #${i}`, arch: m.arch, preview });
       front.push({
         ...p,
         index: i,
@@ -40,6 +42,7 @@ export async function frontStage(ctx: RunContext, task: Task, efficiency: Effici
         testLoss: m.testLoss,
         dominated: false,
         model: `${dir}/model.json`,
+        ...(preview ? { preview } : {}),
       });
       ctx.progress('front', i + 1, chosen.length, `#${i} test ${formatMetric(task, m.testAccuracy ?? 0)}`);
     }),
@@ -47,6 +50,6 @@ export async function frontStage(ctx: RunContext, task: Task, efficiency: Effici
   const cost = (p: ParetoPoint): number => efficiency.model.objectiveCost(p, s.objective);
   const score = (p: FrontEntry) => ({ cost: cost(p), accuracy: fitness(task, p.validationAccuracy!) });
   for (const p of front) p.dominated = front.some((q) => q !== p && dominates(score(q), score(p)));
-  ctx.emit('pareto', { objective: s.objective, points: front.map(({ index: _i, dominated: _d, model: _m, validationLoss: _v, testLoss: _t, ...p }) => p), measured: true });
+  ctx.emit('pareto', { objective: s.objective, points: front.map(({ index: _i, dominated: _d, model: _m, validationLoss: _v, testLoss: _t, preview: _p, ...p }) => p), measured: true });
   return front;
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Rng } from '../../engine/rng';
 import type { Arch } from '../../ofa/arch';
 import type { Task } from '../../ofa/task';
+import { formatMetric as formatHeadline } from '../../protocol/results';
 import { sampleSubnetsToMeasure } from '../../search/measure';
 import { evaluateSubnet } from '../../train/evaluate';
 import { RunStopped, stoppable, type RunContext } from '../context';
@@ -90,9 +91,9 @@ export async function measureStage(ctx: RunContext, task: Task, efficiency: Effi
   return measured;
 }
 
-/** A metric value for a progress line: a percentage for accuracy-like metrics. */
+/** A metric value for a progress line, as every client shows it (daemon/protocol/results.ts). */
 export function formatMetric(task: Task, value: number): string {
-  return task.metricInfo.name === 'accuracy' ? `${(value * 100).toFixed(1)}%` : `${task.metricInfo.name} ${value.toPrecision(4)}`;
+  return formatHeadline(task.metricInfo.name, value);
 }
 
 /** Finished measurements of an earlier attempt of this run, if they fit this search space. */

@@ -37,6 +37,7 @@ export interface RunOutputs {
   predictedFront: ParetoPoint[];
   front: FrontEntry[];
   latency: ResultsFile['latency'];
+  baselines?: ResultsFile['baselines'];
   warnings: string[];
   wallMs: number;
 }
@@ -62,6 +63,7 @@ export function assembleResults(ctx: RunContext, task: Task, efficiency: Efficie
     }),
     predictor: o.predictor.stats,
     ...(o.latency ? { latency: o.latency } : {}),
+    ...(o.baselines ? { baselines: o.baselines } : {}),
     search: {
       population: s.evolution.population,
       generations: s.evolution.generations,

@@ -159,6 +159,42 @@ export function extensionSuite(): void {
       assert.equal(lens.command!.command, 'manta.showSupernet');
     });
 
+    test('the shipped examples/stereo.manta.json: no problem, its costs, its supernet drawn as stereo, and a search that trains', async function () {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      const uri = workspaceFile('stereo.manta.json');
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+      const lens = await until('the search-space CodeLens of the stereo example', async () => {
+        const l = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+        return l?.find((x) => x.command?.title.includes('MACs ')) ?? undefined;
+      });
+      assert.match(lens.command!.title, /^Search space: .* subnets · MACs [\d.]+M–[\d.]+M · params /);
+      await new Promise((r) => setTimeout(r, 1000));
+      const problems = vscode.languages.getDiagnostics(uri).filter((d) => d.severity <= vscode.DiagnosticSeverity.Warning);
+      assert.deepEqual(problems.map((d) => `${d.source}: ${d.message}`), [], 'no error or warning for the stereo example');
+      await vscode.commands.executeCommand('manta.showSupernet', uri);
+      const view = await until('the stereo supernet in the visualizer', () => {
+        const s = api.visualizer();
+        return s?.supernet?.task === 'stereo' ? s.supernet : undefined;
+      });
+      assert.equal(view.units.length, 6);
+      assert.equal(view.stereo?.decoderWidths.length, 6);
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+      const runId = await vscode.commands.executeCommand<string | undefined>('manta.startSearch');
+      assert.ok(runId, 'Start Search started the stereo run');
+      await until(
+        'the first training step of the stereo run',
+        () => {
+          const r = api.hosts()[0].runs.find((x) => x.runId === runId);
+          assert.ok(!r || r.status === 'running', `the run ended ${r?.status}: ${r?.message}`);
+          const b = api.statusBar();
+          return b.runId === runId && /step \d+\/\d+/.test(b.text) ? b : undefined;
+        },
+        150_000,
+      );
+      await vscode.commands.executeCommand('manta.stopSearch', { hostId: 'local', runId });
+      await until('the stereo run to stop', () => (api.hosts()[0].runs.find((x) => x.runId === runId)?.status === 'stopped' ? true : undefined), 60_000);
+    });
+
     test('the shipped examples/fashion-mnist.manta.json starts from the editor unmodified: no error, no MANTA warning', async function () {
       const dataset = '/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz';
       if (!existsSync(dataset)) {
