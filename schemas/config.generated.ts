@@ -454,6 +454,10 @@ export interface StereoSupernet {
    * @maxItems 6
    */
   decoderWidths?: number[];
+  /**
+   * Each stage predicts a correction added to the upsampled coarser disparity (refinement), rather than the disparity itself (DispNet-C: false).
+   */
+  residual?: boolean;
 }
 /**
  * Progressive-shrinking training of the supernet.
@@ -1132,6 +1136,10 @@ export interface ResolvedStereoSupernet {
    * @maxItems 6
    */
   decoderWidths: number[];
+  /**
+   * Each stage predicts a correction added to the upsampled coarser disparity (refinement), rather than the disparity itself (DispNet-C: false).
+   */
+  residual: boolean;
 }
 /**
  * Progressive-shrinking training of the supernet.

@@ -164,8 +164,8 @@ test("the monitor's model learns the metric from run.started; a stereo search's 
   assert.deepEqual([m.metric, m.higherIsBetter], ['accuracy', true], 'accuracy until the run says otherwise');
   m.ingest([
     ev('run.started', { runId: 's', name: 'stereo', task: 'stereo', backend, seed: 1 }),
-    // The evolution maximises fitness, the EPE negated; a daemon that sends the EPE itself reads the same.
-    ev('search.generation', { generation: 1, generations: 2, bestPredictedAccuracy: -3.5, frontSize: 2, candidatesScored: 8 }),
+    // The event carries the task's metric itself (the daemon turns the evolution's fitness back into EPE).
+    ev('search.generation', { generation: 1, generations: 2, bestPredictedAccuracy: 3.5, frontSize: 2, candidatesScored: 8 }),
     ev('search.generation', { generation: 2, generations: 2, bestPredictedAccuracy: 3.25, frontSize: 2, candidatesScored: 16 }),
   ]);
   assert.deepEqual([m.task, m.metric, m.higherIsBetter], ['stereo', 'epe', false]);

@@ -230,7 +230,7 @@ export class RunModel {
         this.waiting = undefined;
         // The evolution reports its fitness, the metric negated when lower is better; a lower-is-better metric (an
         // error) is never negative, so its magnitude is the metric whichever the daemon sends.
-        this.search.put(e.data.generation, 'bestPredictedAccuracy', this.higherIsBetter ? e.data.bestPredictedAccuracy : Math.abs(e.data.bestPredictedAccuracy));
+        this.search.put(e.data.generation, 'bestPredictedAccuracy', e.data.bestPredictedAccuracy);
         this.search.put(e.data.generation, 'frontSize', e.data.frontSize);
         return;
       case 'pareto':

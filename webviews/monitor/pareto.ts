@@ -162,7 +162,8 @@ export class ParetoView {
 
   private renderTable(input: ParetoInput): void {
     const head = el('tr');
-    for (const h of ['#', metricLabel(input.metric), input.frontMeasured ? 'measured' : 'predicted', COST_LABEL.macs, 'params', 'latency', 'resolution', 'width', 'depths', '']) head.append(el('th', undefined, h));
+    // The metric's short name ('accuracy', 'epe') keeps the column narrow; its values carry the unit.
+    for (const h of ['#', input.metric, input.frontMeasured ? 'measured' : 'predicted', COST_LABEL.macs, 'params', 'latency', 'resolution', 'width', 'depths', '']) head.append(el('th', undefined, h));
     const rows = input.front.map((f, i) => {
       const tr = el('tr');
       tr.dataset.index = String(i);

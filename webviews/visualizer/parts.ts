@@ -1,6 +1,7 @@
 // What both supernet diagrams (classification, stereo) draw alike: text, boxes, a unit's column of block slots
 // highlighted by a subnet, and the legend of choices and the highlighted subnet. Colours are resolved to plain
 // attributes so that an exported SVG looks the same outside VS Code.
+import { formatMetric, metricLabel, taskMetric } from '../../daemon/protocol/results';
 import type { Arch } from '../../daemon/protocol/values';
 import type { HighlightedSubnet, SupernetView } from '../../daemon/protocol/webview';
 import { svg, type Palette } from '../shared/theme';
@@ -79,12 +80,13 @@ export function legend(root: SVGElement, pen: Pen, view: SupernetView, subnet: H
   const choices = `choices: kernel {${view.kernel.join(', ')}} · expand {${view.expand.join(', ')}} · depth {${view.depth.join(', ')}} · width {${view.width.join(', ')}} · resolution {${view.resolution.join(', ')}}`;
   root.append(pen.text(16, y, choices, { 'text-anchor': 'start', fill: p.muted }));
   if (subnet) {
+    const { metric } = taskMetric(view.task);
     const facts = [
       subnet.label,
       `r ${subnet.arch.r}`,
       `w ${subnet.arch.w}`,
       subnet.macs !== undefined ? `${(subnet.macs / 1e6).toFixed(2)} MMACs` : '',
-      subnet.accuracy !== undefined ? `accuracy ${(100 * subnet.accuracy).toFixed(1)}%` : '',
+      subnet.accuracy !== undefined ? `${metricLabel(metric)} ${formatMetric(metric, subnet.accuracy)}` : '',
     ].filter(Boolean);
     root.append(pen.text(16, y + 16, `highlighted (${subnet.source}): ${facts.join(' · ')}`, { 'text-anchor': 'start' }));
   }

@@ -65,11 +65,13 @@ export async function evolveStage(ctx: RunContext, task: Task, efficiency: Effic
       (g) => archCost(genome.toArch(g)),
       { ...s.evolution, seed: ctx.config.seed, signal: ctx.signal },
       (kind, data) => {
-        ctx.emit(kind, data);
         if (kind === 'search.generation') {
+          // The evolution maximises fitness; the event carries the task's metric (fitness back to it).
           const d = data as TelemetryEvents['search.generation'];
-          ctx.progress('search', d.generation, d.generations, `best predicted ${formatMetric(task, fitness(task, d.bestPredictedAccuracy))}`);
-        }
+          const best = fitness(task, d.bestPredictedAccuracy);
+          ctx.emit(kind, { ...d, bestPredictedAccuracy: best } as typeof data);
+          ctx.progress('search', d.generation, d.generations, `best predicted ${formatMetric(task, best)}`);
+        } else ctx.emit(kind, data);
       },
     ),
   ).finally(() => scorer.dispose());

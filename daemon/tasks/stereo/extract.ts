@@ -93,10 +93,12 @@ export function buildStereoModel(l: StereoSubnetLayout, weights: StereoModelWeig
     l.decoder.forEach((d, j) => {
       const up = activationLayers(batchNorm(deconv(h, n.deconv(j), d.width), n.deconvBn(j)), 'relu', `dec${j}_deconv_act`);
       const skip = d.skip.from === 'stem' ? stemLeft : unitOutputs[d.skip.from];
-      const parts = prediction ? [up, deconv(prediction, n.upDisparity(j), 1), skip] : [up, skip];
+      const upDisparity = prediction ? deconv(prediction, n.upDisparity(j), 1) : undefined;
+      const parts = upDisparity ? [up, upDisparity, skip] : [up, skip];
       h = applyOne(tf.layers.concatenate({ name: `dec${j}_concat`, axis: -1 }), parts);
       h = activationLayers(batchNorm(conv(h, n.iconv(j), d.width, 3, 1), n.iconvBn(j)), 'relu', `dec${j}_iconv_act`);
       prediction = applyOne(tf.layers.conv2d({ name: n.predict(j), filters: 1, kernelSize: 3, padding: 'same', useBias: true }), h);
+      if (upDisparity && l.residual) prediction = applyOne(tf.layers.add({ name: `dec${j}_refine` }), [prediction, upDisparity]);
     });
     const model = tf.model({ inputs: [leftInput, rightInput], outputs: prediction!, name });
     const setLayer = (layer: tf.layers.Layer): void => {

@@ -47,6 +47,8 @@ export interface StereoSupernetLayout {
   correlation: { maxDisplacement: number; stride: number; channels: number };
   redirect: { name: 'redirect'; maxIn: number; out: number; activation: ActivationName };
   decoder: DecoderStageLayout[];
+  /** Stages after the first predict a correction added to the upsampled coarser disparity. */
+  residual: boolean;
 }
 
 /** A decoder stage of a subnet: the actual channel counts and map size. */
@@ -73,6 +75,7 @@ export interface StereoSubnetLayout {
   /** Output channels of each unit (0-based), for the U-links. */
   unitOut: number[];
   decoder: DecoderStage[];
+  residual: boolean;
 }
 
 export function stereoSupernetLayout(space: SearchSpace, settings: StereoSettings, inputChannels: number, maxDisparity: number): StereoSupernetLayout {
@@ -120,7 +123,7 @@ export function stereoSupernetLayout(space: SearchSpace, settings: StereoSetting
     decoder.push({ name: `dec${j}`, deconvMaxIn: deconvIn, width, skip: { from, maxChannels }, upDisparity, iconvMaxIn: width + (upDisparity ? 1 : 0) + maxChannels, scale: 2 ** (DECODER_STAGES - 1 - j) });
     deconvIn = width;
   });
-  return { inputChannels, maxDisparity, stem, blocks, siameseUnits, correlation, redirect: redirect!, decoder };
+  return { inputChannels, maxDisparity, stem, blocks, siameseUnits, correlation, redirect: redirect!, decoder, residual: settings.residual };
 }
 
 /** The subnet an arch selects at a pair size of height × width (both multiples of 64). */
@@ -186,6 +189,7 @@ export function stereoSubnetLayout(space: SearchSpace, sup: StereoSupernetLayout
     redirect: redirect!,
     unitOut,
     decoder,
+    residual: sup.residual,
   };
 }
 

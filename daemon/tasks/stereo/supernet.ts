@@ -104,7 +104,8 @@ export class StereoSupernet implements Supernet<tf.Tensor4D, tf.Tensor4D[]> {
       iconv: new ElasticConv2d(this.store, `${d.name}/iconv`, 3, d.iconvMaxIn, d.width, 1),
       iconvBn: new ElasticBatchNorm(this.store, `${d.name}/iconvBn`, d.width),
       predict: new ElasticConv2d(this.store, `${d.name}/predict`, 3, d.width, 1, 1),
-      predictBias: this.store.create(`${d.name}/predict/bias`, [1], { kind: 'fill', value: opts.maxDisparity / 2 }),
+      // A refining stage starts as a zero correction; the first (and every stage without refinement) at the middle.
+      predictBias: this.store.create(`${d.name}/predict/bias`, [1], { kind: 'fill', value: d.upDisparity && config.stereo.residual ? 0 : opts.maxDisparity / 2 }),
     }));
     const trainable = this.store.list().filter((v) => v.trainable);
     this.variables = trainable.map((v) => v.variable);
@@ -226,9 +227,11 @@ export class StereoSupernet implements Supernet<tf.Tensor4D, tf.Tensor4D[]> {
       const layers = this.decoder[j];
       const up = layers.deconvBn.apply(layers.deconv.apply(features, d.width), bn, 'relu');
       const skip = d.skip.from === 'stem' ? stemLeft : unitOutputs[d.skip.from];
-      const parts = layers.upDisparity ? [up, layers.upDisparity.apply(predictions[j - 1], 1), skip] : [up, skip];
+      const upDisparity = layers.upDisparity?.apply(predictions[j - 1], 1);
+      const parts = upDisparity ? [up, upDisparity, skip] : [up, skip];
       features = layers.iconvBn.apply(layers.iconv.apply(tf.concat(parts, 3), d.width), bn, 'relu');
-      predictions.push(tf.add(conv2d(features, layers.predict.activeKernel(d.width, 1), 1), layers.predictBias));
+      const predicted = tf.add(conv2d(features, layers.predict.activeKernel(d.width, 1), 1), layers.predictBias) as tf.Tensor4D;
+      predictions.push(upDisparity && this.layout.residual ? tf.add(predicted, upDisparity) : predicted);
     });
     return predictions;
   }
