@@ -455,7 +455,7 @@ export interface StereoSupernet {
    */
   decoderWidths?: number[];
   /**
-   * Each stage predicts a correction added to the upsampled coarser disparity (refinement), rather than the disparity itself (DispNet-C: false).
+   * Each stage after the first predicts a correction added to the upsampled coarser disparity, instead of the disparity itself (DispNet-C, the default, predicts it outright; measured on the generated pairs, refinement trained slower).
    */
   residual?: boolean;
 }
@@ -1137,7 +1137,7 @@ export interface ResolvedStereoSupernet {
    */
   decoderWidths: number[];
   /**
-   * Each stage predicts a correction added to the upsampled coarser disparity (refinement), rather than the disparity itself (DispNet-C: false).
+   * Each stage after the first predicts a correction added to the upsampled coarser disparity, instead of the disparity itself (DispNet-C, the default, predicts it outright; measured on the generated pairs, refinement trained slower).
    */
   residual: boolean;
 }

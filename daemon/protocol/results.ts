@@ -48,7 +48,11 @@ export interface ResultsFile {
   /** The subnets measured to train the predictor. */
   measured: MeasuredPoint[];
   predictor: PredictorStats;
-  latency?: { meanRelativeError: number; samples: { estimatedMs: number; measuredMs: number }[]; tableEntries: number };
+  /**
+   * How good the latency model is against directly timed subnets. `model`: a per-block lookup table (`tableEntries`
+   * timed block variants) or a fit to whole timed subnets (`tableEntries` of them); absent means a table (format 1).
+   */
+  latency?: { meanRelativeError: number; samples: { estimatedMs: number; measuredMs: number }[]; tableEntries: number; model?: 'table' | 'fitted' };
   search: { population: number; generations: number; candidatesScored: number; uniqueCandidates: number; wallMs: number; candidatesPerSec: number };
   training: { phases: PhaseResult[]; steps: number; wallMs: number };
   /** Simple methods measured on the test split with the task's metrics, to set the front against (stereo only). */

@@ -1,19 +1,19 @@
 // The efficiency model: exact MACs and parameters of any subnet (for daemon/ofa's unit stack, its analytic counts
 // tabulated per block so the evolution can cost tens of thousands of candidates; for other supernets, their own
-// counts), latency from a measured lookup table, and the constraints a subnet must meet. Efficiency comes from the
-// arch alone, never from weights (OFA's rule).
+// counts), latency from a latency model (the unit stack's measured lookup table, or a fit to timed subnets), and the
+// constraints a subnet must meet. Efficiency comes from the arch alone, never from weights (OFA's rule).
 import type { Arch } from '../ofa/arch';
 import type { Constraints, Objective } from '../protocol/values';
 import { layoutCosts } from '../ofa/costs';
 import { subnetLayout, type SubnetLayout } from '../ofa/layout';
 import type { SearchSpace } from '../ofa/space';
 import type { CostFunction } from './evolution';
-import type { LatencyTable } from './latency';
+import type { LatencyModel } from './latency';
 
 export interface SubnetCosts {
   macs: number;
   params: number;
-  /** Batch-1 forward latency in ms from the lookup table (absent without a table). */
+  /** Batch-1 forward latency in ms from the latency model (absent without one). */
   latencyMs?: number;
 }
 
@@ -25,22 +25,22 @@ interface CostSlice {
 }
 
 /**
- * What the search asks of any supernet's costs: each subnet's MACs, parameters and (with a table) latency, the cost an
- * objective trades against accuracy, and the constraints. Subclasses say how a subnet's costs are found.
+ * What the search asks of any supernet's costs: each subnet's MACs, parameters and (with a latency model) latency, the
+ * cost an objective trades against accuracy, and the constraints. Subclasses say how a subnet's costs are found.
  */
 export abstract class CostModel {
   constructor(
     readonly space: SearchSpace,
-    readonly latency?: LatencyTable,
+    readonly latency?: LatencyModel,
   ) {}
 
-  /** MACs, parameters and (with a table) latency of the arch's subnet. */
+  /** MACs, parameters and (with a latency model) latency of the arch's subnet. */
   abstract costs(arch: Arch): SubnetCosts;
 
   /** The cost the search trades against accuracy. */
   objectiveCost(costs: SubnetCosts, objective: Objective): number {
     if (objective === 'latency') {
-      if (costs.latencyMs === undefined) throw new Error('internal: latency objective without a latency table');
+      if (costs.latencyMs === undefined) throw new Error('internal: latency objective without a latency model');
       return costs.latencyMs;
     }
     return costs[objective];
@@ -57,7 +57,7 @@ export abstract class CostModel {
   /** The evolution's cost function for an objective under constraints. */
   costFunction(objective: Objective, constraints: Constraints): CostFunction<Arch> {
     if ((objective === 'latency' || constraints.maxLatencyMs !== undefined) && !this.latency) {
-      throw new Error('internal: a latency objective or constraint needs the latency table');
+      throw new Error('internal: a latency objective or constraint needs a latency model');
     }
     return (arch: Arch) => {
       const costs = this.costs(arch);
@@ -66,22 +66,31 @@ export abstract class CostModel {
   }
 }
 
-/** A supernet's costs from its own exact counts, memoised per subnet (no per-block tabulation, no latency table). */
+/**
+ * A supernet's costs from its own exact counts and (optionally) a fitted latency model, memoised per subnet (no
+ * per-block tabulation: the evolution meets each distinct subnet once in the memo).
+ */
 export class CountedCosts extends CostModel {
-  private readonly known = new Map<string, { macs: number; params: number }>();
+  private readonly known = new Map<string, SubnetCosts>();
 
   constructor(
     space: SearchSpace,
     private readonly count: (arch: Arch) => { macs: number; params: number },
+    latency?: LatencyModel,
   ) {
-    super(space);
+    super(space, latency);
   }
 
   costs(arch: Arch): SubnetCosts {
     const key = this.space.key(arch);
     let c = this.known.get(key);
-    if (!c) this.known.set(key, (c = this.count(arch)));
-    return { macs: c.macs, params: c.params };
+    if (!c) {
+      const { macs, params } = this.count(arch);
+      c = { macs, params };
+      if (this.latency) c.latencyMs = this.latency.estimate(arch);
+      this.known.set(key, c);
+    }
+    return { ...c };
   }
 }
 
@@ -96,12 +105,12 @@ export class EfficiencyModel extends CostModel {
     space: SearchSpace,
     readonly inputChannels: number,
     readonly classes: number,
-    latency?: LatencyTable,
+    latency?: LatencyModel,
   ) {
     super(space, latency);
   }
 
-  /** MACs, parameters and (with a table) latency of the arch's subnet. */
+  /** MACs, parameters and (with a latency model) latency of the arch's subnet. */
   costs(arch: Arch): SubnetCosts {
     const slice = this.slice(arch.r, arch.w);
     const { space } = this;

@@ -16,13 +16,18 @@ import type { BackendInfo } from '../protocol/events';
 /** Bump when the timing method changes, so old cache files are not reused. */
 const TABLE_VERSION = 2;
 
-export interface LatencyTable {
+/** What the search asks of a latency estimate: the lookup table here, or a fitted model (fitted-latency.ts). */
+export interface LatencyModel {
   readonly backend: BackendInfo;
   /** Estimated batch-1 forward latency of the arch's subnet in ms. */
   estimate(arch: Arch): number;
+  /** Timings it rests on (table: variants; fitted: whole subnets). */
+  readonly entries: number;
+}
+
+export interface LatencyTable extends LatencyModel {
   /** Variants timed now (the rest came from the cache). */
   readonly timedNow: number;
-  readonly entries: number;
   readonly cacheFile?: string;
 }
 
@@ -118,12 +123,18 @@ function model(shape: number[], body: (x: Sym) => Sym): tf.LayersModel {
 
 /** Lower-quartile ms of a batch-1 predict (output read back), after warm-up: other processes only ever add time. */
 export function timeModel(m: tf.LayersModel, repeats: number): number {
-  const shape = [1, ...(m.inputs[0].shape.slice(1) as number[])];
-  const x = tf.randomUniform(shape, -1, 1, 'float32', 1);
+  // Every input at batch 1 (a stereo subnet takes two views); the first gets the same seeded values as always.
+  const xs = m.inputs.map((input, i) => {
+    const shape = input.shape.slice(1);
+    if (shape.some((d) => d === null)) throw new Error(`timeModel: input ${input.name} has an unknown size [${input.shape.join(', ')}]`);
+    return tf.randomUniform([1, ...(shape as number[])], -1, 1, 'float32', 1 + i);
+  });
   const run = (): void => {
-    const y = m.predict(x) as tf.Tensor;
-    y.dataSync();
-    y.dispose();
+    const y = m.predict(xs.length === 1 ? xs[0] : xs);
+    for (const t of Array.isArray(y) ? y : [y]) {
+      t.dataSync();
+      t.dispose();
+    }
   };
   try {
     run();
@@ -137,7 +148,7 @@ export function timeModel(m: tf.LayersModel, repeats: number): number {
     times.sort((a, b) => a - b);
     return times[Math.floor((times.length - 1) / 4)];
   } finally {
-    x.dispose();
+    tf.dispose(xs);
   }
 }
 
@@ -281,10 +292,10 @@ export interface LatencyValidation {
 
 /**
  * Times `count` random subnets directly (as built by `buildModel`, e.g. the supernet's extracted subnet) and compares
- * them with the table's estimates.
+ * them with the model's estimates (a table's or a fitted model's).
  */
 export async function validateLatencyTable(
-  table: LatencyTable,
+  table: LatencyModel,
   space: SearchSpace,
   buildModel: (arch: Arch) => tf.LayersModel,
   count: number,

@@ -218,7 +218,7 @@ export function renderReport(r: ResultsFile, curves: TrainingCurves, space: { un
 
   const warnings = r.warnings.length ? `<div class="warn"><b>Warnings</b><ul>${r.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></div>` : '';
   const latency = r.latency
-    ? `<p>Latency table: ${r.latency.tableEntries} timed variants on ${esc(r.backend.backend)}; mean relative error against ${r.latency.samples.length} directly timed subnets: <b>${(r.latency.meanRelativeError * 100).toFixed(1)}%</b>.</p>`
+    ? `<p>${r.latency.model === 'fitted' ? `Latency model fitted to ${r.latency.tableEntries} directly timed subnets` : `Latency table: ${r.latency.tableEntries} timed variants`} on ${esc(r.backend.backend)}; mean relative error against ${r.latency.samples.length} directly timed subnets: <b>${(r.latency.meanRelativeError * 100).toFixed(1)}%</b>.</p>`
     : '';
   const constraints = Object.entries(r.constraints).map(([k, v]) => `${k} ≤ ${v}`).join(', ') || 'none';
 

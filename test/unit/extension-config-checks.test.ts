@@ -202,7 +202,7 @@ test('completions offer data kinds, and dataset paths from the config folder', (
   const t = '{\n  "data": { "kind": "" }\n}';
   const at = t.indexOf('""') + 1;
   const kinds = completeConfig(t, at).map((c) => c.label);
-  assert.deepEqual(kinds.sort(), ['cifar10', 'folder', 'idx', 'synthetic']);
+  assert.deepEqual(kinds.sort(), ['cifar10', 'folder', 'idx', 'stereo-folder', 'stereo-synthetic', 'synthetic']);
 
   const dir = mkdtempSync(join(tmpdir(), 'manta-cmp-'));
   mkdirSync(join(dir, 'mnist'));

@@ -20,11 +20,14 @@ import type { EvolutionOutcome } from './search';
 const LATENCY_STREAM = 102;
 
 export async function latencyCheckStage(ctx: RunContext, task: Task, efficiency: Efficiency, checks: number): Promise<ResultsFile['latency']> {
-  const table = efficiency.table;
-  if (!table || checks <= 0) return undefined;
-  const v = await validateLatencyTable(table, task.space, (arch) => task.supernet.extractSubnet(arch), checks, Rng.derive(ctx.config.seed, LATENCY_STREAM));
-  if (v.meanRelativeError > 0.25) ctx.warn(`the latency table is off by ${(v.meanRelativeError * 100).toFixed(0)}% on average against directly timed subnets: treat latencies as rough`);
-  return { meanRelativeError: v.meanRelativeError, samples: v.samples.map(({ estimatedMs, measuredMs }) => ({ estimatedMs, measuredMs })), tableEntries: table.entries };
+  // Whichever latency model the run has: the unit stack's lookup table or the model fitted to timed subnets.
+  const model = efficiency.table ?? efficiency.fitted;
+  if (!model || checks <= 0) return undefined;
+  const what = efficiency.table ? 'latency table' : 'fitted latency model';
+  const v = await validateLatencyTable(model, task.space, (arch) => task.supernet.extractSubnet(arch), checks, Rng.derive(ctx.config.seed, LATENCY_STREAM));
+  if (v.meanRelativeError > 0.25) ctx.warn(`the ${what} is off by ${(v.meanRelativeError * 100).toFixed(0)}% on average against directly timed subnets: treat latencies as rough`);
+  // tableEntries: the timings the model rests on (block variants for a table, whole subnets for a fit).
+  return { meanRelativeError: v.meanRelativeError, samples: v.samples.map(({ estimatedMs, measuredMs }) => ({ estimatedMs, measuredMs })), tableEntries: model.entries, model: efficiency.table ? 'table' : 'fitted' };
 }
 
 export interface RunOutputs {
