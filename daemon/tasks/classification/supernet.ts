@@ -4,7 +4,7 @@
 import { activation, tf } from '../../engine';
 import type { Arch } from '../../ofa/arch';
 import { layoutCosts } from '../../ofa/costs';
-import { BnStatisticsAverager, Dense, ElasticBatchNorm, ElasticConv2d, ElasticMBConv, freeScope, VariableStore, type BnMode, type NamedVariable } from '../../ofa/elastic';
+import { BnStatisticsAverager, ElasticSupernet, Dense, ElasticBatchNorm, ElasticConv2d, ElasticMBConv, freeScope, VariableStore, type BnMode, type NamedVariable } from '../../ofa/elastic';
 import { buildSubnetModel, layerNames, type SubnetWeights } from '../../ofa/extract';
 import { subnetLayout, supernetLayout, type SubnetLayout, type SupernetLayout } from '../../ofa/layout';
 import { SearchSpace, type SupernetConfig } from '../../ofa/space';
@@ -31,14 +31,11 @@ export interface SupernetDescription {
   params: number;
 }
 
-export class ClassificationSupernet implements Supernet {
+export class ClassificationSupernet extends ElasticSupernet implements Supernet {
   readonly space: SearchSpace;
   readonly layout: SupernetLayout;
   readonly classes: number;
   readonly inputChannels: number;
-  readonly variables: readonly tf.Variable[];
-  readonly decayVariables: readonly tf.Variable[];
-  private readonly store: VariableStore;
   private readonly stemConv: ElasticConv2d;
   private readonly stemBn: ElasticBatchNorm;
   /** The first block, then one per block slot (index slot + 1). */
@@ -49,11 +46,11 @@ export class ClassificationSupernet implements Supernet {
   private readonly classifier: Dense;
 
   constructor(config: SupernetConfig, opts: ClassificationSupernetOptions) {
+    super(new VariableStore(freeScope(opts.scope ?? 'supernet'), opts.seed));
     this.space = new SearchSpace(config);
     this.classes = opts.classes;
     this.inputChannels = opts.inputChannels;
     this.layout = supernetLayout(this.space, opts.inputChannels, opts.classes);
-    this.store = new VariableStore(freeScope(opts.scope ?? 'supernet'), opts.seed);
     const l = this.layout;
     this.stemConv = new ElasticConv2d(this.store, 'stem/conv', l.stem.kernel, l.stem.in, l.stem.out, l.stem.stride);
     this.stemBn = new ElasticBatchNorm(this.store, 'stem/bn', l.stem.out);
@@ -63,20 +60,9 @@ export class ClassificationSupernet implements Supernet {
     // The feature mix is OFA's bias-free 1×1 conv on the pooled features (he_fout init); the classifier a Linear.
     this.featureMix = new Dense(this.store, 'featureMix', l.featureMix.in, l.featureMix.out, { bias: false, init: { kind: 'normal', std: Math.sqrt(2 / l.featureMix.out) } });
     this.classifier = new Dense(this.store, 'classifier', l.classifier.in, l.classifier.out, { bias: true, init: { kind: 'uniform', limit: 1 / Math.sqrt(l.classifier.in) } });
-    const trainable = this.store.list().filter((v) => v.trainable);
-    this.variables = trainable.map((v) => v.variable);
-    this.decayVariables = trainable.filter((v) => v.decay).map((v) => v.variable);
   }
 
-  /** Prefix of this supernet's tfjs variable names. */
-  get scope(): string {
-    return this.store.scope;
-  }
 
-  /** Every variable with its stable name, trainability and decay flag. */
-  namedVariables(): NamedVariable[] {
-    return this.store.list();
-  }
 
   /** The subnet `arch` selects, as plain data (validates the arch). */
   subnet(arch: Arch): SubnetLayout {
@@ -109,6 +95,10 @@ export class ClassificationSupernet implements Supernet {
     }
   }
 
+  protected elasticBlocks(): readonly ElasticMBConv[] {
+    return this.blocks;
+  }
+
   extractSubnet(arch: Arch): tf.LayersModel {
     const layout = this.subnet(arch);
     const weights = this.subnetWeights(layout);
@@ -119,17 +109,8 @@ export class ClassificationSupernet implements Supernet {
     }
   }
 
-  reorganizeChannels(expandStage = 0): void {
-    for (const block of this.blocks) block.reorganize(expandStage, this.space.expand);
-  }
 
-  getWeights(): Record<string, tf.Tensor> {
-    return this.store.getWeights();
-  }
 
-  setWeights(weights: Record<string, tf.Tensor>): void {
-    this.store.setWeights(weights);
-  }
 
   macs(arch: Arch): number {
     return layoutCosts(this.subnet(arch)).macs;
@@ -139,9 +120,6 @@ export class ClassificationSupernet implements Supernet {
     return layoutCosts(this.subnet(arch)).params;
   }
 
-  countParams(): number {
-    return this.variables.reduce((n, v) => n + v.size, 0);
-  }
 
   config(): SupernetDescription {
     return {
@@ -154,9 +132,6 @@ export class ClassificationSupernet implements Supernet {
     };
   }
 
-  dispose(): void {
-    this.store.dispose();
-  }
 
   private checkInput(x: tf.Tensor4D, layout: SubnetLayout): void {
     if (x.rank !== 4 || x.shape[3] !== this.inputChannels) {

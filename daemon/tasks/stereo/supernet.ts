@@ -8,7 +8,7 @@
 // the ground truth is pooled per scale with its values unchanged, and an upsampled coarse prediction keeps its values.
 import { conv2d, tf } from '../../engine';
 import type { Arch } from '../../ofa/arch';
-import { BnStatisticsAverager, ElasticBatchNorm, ElasticConv2d, ElasticMBConv, freeScope, leading, VariableStore, type BnMode, type NamedVariable } from '../../ofa/elastic';
+import { BnStatisticsAverager, ElasticSupernet, ElasticBatchNorm, ElasticConv2d, ElasticMBConv, freeScope, leading, VariableStore, type BnMode, type NamedVariable } from '../../ofa/elastic';
 import { SearchSpace, type SupernetConfig } from '../../ofa/space';
 import type { ForwardOptions, Supernet } from '../../ofa/task';
 import { correlation1d } from './correlation';
@@ -70,14 +70,11 @@ export interface StereoSupernetDescription {
   params: number;
 }
 
-export class StereoSupernet implements Supernet<tf.Tensor4D, tf.Tensor4D[]> {
+export class StereoSupernet extends ElasticSupernet implements Supernet<tf.Tensor4D, tf.Tensor4D[]> {
   readonly space: SearchSpace;
   readonly layout: StereoSupernetLayout;
-  readonly variables: readonly tf.Variable[];
-  readonly decayVariables: readonly tf.Variable[];
   readonly height: number;
   readonly width: number;
-  private readonly store: VariableStore;
   private readonly stemConv: ElasticConv2d;
   private readonly stemBn: ElasticBatchNorm;
   private readonly blocks: ElasticMBConv[];
@@ -86,11 +83,11 @@ export class StereoSupernet implements Supernet<tf.Tensor4D, tf.Tensor4D[]> {
   private readonly decoder: DecoderStageLayers[];
 
   constructor(config: SupernetConfig, readonly opts: StereoSupernetOptions) {
+    super(new VariableStore(freeScope(opts.scope ?? 'stereo'), opts.seed));
     this.space = new SearchSpace(config);
     this.height = opts.height;
     this.width = opts.width;
     this.layout = stereoSupernetLayout(this.space, config.stereo, opts.inputChannels, opts.maxDisparity);
-    this.store = new VariableStore(freeScope(opts.scope ?? 'stereo'), opts.seed);
     const l = this.layout;
     this.stemConv = new ElasticConv2d(this.store, 'stem/conv', l.stem.kernel, l.stem.in, l.stem.out, 1);
     this.stemBn = new ElasticBatchNorm(this.store, 'stem/bn', l.stem.out);
@@ -107,18 +104,9 @@ export class StereoSupernet implements Supernet<tf.Tensor4D, tf.Tensor4D[]> {
       // A refining stage starts as a zero correction; the first (and every stage without refinement) at the middle.
       predictBias: this.store.create(`${d.name}/predict/bias`, [1], { kind: 'fill', value: d.upDisparity && config.stereo.residual ? 0 : opts.maxDisparity / 2 }),
     }));
-    const trainable = this.store.list().filter((v) => v.trainable);
-    this.variables = trainable.map((v) => v.variable);
-    this.decayVariables = trainable.filter((v) => v.decay).map((v) => v.variable);
   }
 
-  get scope(): string {
-    return this.store.scope;
-  }
 
-  namedVariables(): NamedVariable[] {
-    return this.store.list();
-  }
 
   /** The subnet `arch` selects at a pair size (default: the size costs are counted at). */
   subnet(arch: Arch, height = this.height, width = this.width): StereoSubnetLayout {
@@ -148,6 +136,10 @@ export class StereoSupernet implements Supernet<tf.Tensor4D, tf.Tensor4D[]> {
     }
   }
 
+  protected elasticBlocks(): readonly ElasticMBConv[] {
+    return this.blocks;
+  }
+
   extractSubnet(arch: Arch): tf.LayersModel {
     const layout = this.subnet(arch);
     const weights = this.subnetWeights(layout);
@@ -158,17 +150,8 @@ export class StereoSupernet implements Supernet<tf.Tensor4D, tf.Tensor4D[]> {
     }
   }
 
-  reorganizeChannels(expandStage = 0): void {
-    for (const block of this.blocks) block.reorganize(expandStage, this.space.expand);
-  }
 
-  getWeights(): Record<string, tf.Tensor> {
-    return this.store.getWeights();
-  }
 
-  setWeights(weights: Record<string, tf.Tensor>): void {
-    this.store.setWeights(weights);
-  }
 
   macs(arch: Arch): number {
     return stereoCosts(this.subnet(arch)).macs;
@@ -178,17 +161,11 @@ export class StereoSupernet implements Supernet<tf.Tensor4D, tf.Tensor4D[]> {
     return stereoCosts(this.subnet(arch)).params;
   }
 
-  countParams(): number {
-    return this.variables.reduce((n, v) => n + v.size, 0);
-  }
 
   describe(): StereoSupernetDescription {
     return { task: 'stereo', layout: JSON.parse(JSON.stringify(this.layout)) as StereoSupernetLayout, params: this.countParams() };
   }
 
-  dispose(): void {
-    this.store.dispose();
-  }
 
   private checkInput(x: tf.Tensor4D): void {
     const c = 2 * this.layout.inputChannels;

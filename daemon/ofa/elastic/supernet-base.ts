@@ -1,0 +1,65 @@
+// What every elastic supernet shares, whatever its task: its variables in one store (the trainable and weight-decayed
+// lists, weights in and out by stable name, the parameter count), OFA's channel sorting of its MBConv blocks, and
+// disposal. Each task's supernet adds its own layers, forward pass, costs and extraction.
+import type { tf } from '../../engine';
+import type { SearchSpace } from '../space';
+import type { ElasticMBConv } from './mbconv';
+import type { NamedVariable, VariableStore } from './store';
+
+export abstract class ElasticSupernet {
+  abstract readonly space: SearchSpace;
+  private lists?: { variables: tf.Variable[]; decay: tf.Variable[] };
+
+  protected constructor(protected readonly store: VariableStore) {}
+
+  /** The MBConv blocks whose expanded channels OFA sorts before the expand phase. */
+  protected abstract elasticBlocks(): readonly ElasticMBConv[];
+
+  /** Trainable variables in creation order (listed once, after the subclass has made every layer). */
+  get variables(): readonly tf.Variable[] {
+    return this.variableLists().variables;
+  }
+
+  /** The trainable variables that take L2 weight decay (all but batch norm and biases, as OFA). */
+  get decayVariables(): readonly tf.Variable[] {
+    return this.variableLists().decay;
+  }
+
+  /** Prefix of this supernet's tfjs variable names. */
+  get scope(): string {
+    return this.store.scope;
+  }
+
+  /** Every variable with its stable name, trainability and decay flag. */
+  namedVariables(): NamedVariable[] {
+    return this.store.list();
+  }
+
+  getWeights(): Record<string, tf.Tensor> {
+    return this.store.getWeights();
+  }
+
+  setWeights(weights: Record<string, tf.Tensor>): void {
+    this.store.setWeights(weights);
+  }
+
+  reorganizeChannels(expandStage = 0): void {
+    for (const block of this.elasticBlocks()) block.reorganize(expandStage, this.space.expand);
+  }
+
+  countParams(): number {
+    return this.variables.reduce((n, v) => n + v.size, 0);
+  }
+
+  dispose(): void {
+    this.store.dispose();
+  }
+
+  private variableLists(): { variables: tf.Variable[]; decay: tf.Variable[] } {
+    if (!this.lists) {
+      const trainable = this.store.list().filter((v) => v.trainable);
+      this.lists = { variables: trainable.map((v) => v.variable), decay: trainable.filter((v) => v.decay).map((v) => v.variable) };
+    }
+    return this.lists;
+  }
+}
