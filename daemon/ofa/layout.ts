@@ -98,28 +98,10 @@ export function supernetLayout(space: SearchSpace, inputChannels: number, classe
       residual: fb.stride === 1 && stem.out === fb.width,
     },
   ];
-  const maxExpand = space.expand[space.expand.length - 1];
   let inChannels = fb.width;
   cfg.units.forEach((unit, u) => {
-    for (let i = 0; i < space.maxDepth; i++) {
-      const stride = i === 0 ? unit.stride : 1;
-      const expand = maxExpand !== 1;
-      blocks.push({
-        name: `u${u}b${i}`,
-        unit: u,
-        slot: u * space.maxDepth + i,
-        maxIn: inChannels,
-        maxMid: expand ? expandedChannels(inChannels, maxExpand) : inChannels,
-        maxOut: unit.width,
-        kernels: [...space.kernel],
-        stride,
-        activation: unit.activation,
-        se: unit.squeezeExcite,
-        expand,
-        residual: stride === 1 && inChannels === unit.width,
-      });
-      inChannels = unit.width;
-    }
+    blocks.push(...unitBlockLayouts(space, unit, u, inChannels, unit.stride));
+    inChannels = unit.width;
   });
   return {
     inputChannels,
@@ -133,6 +115,58 @@ export function supernetLayout(space: SearchSpace, inputChannels: number, classe
   };
 }
 
+/** The `maxDepth` block slots of unit `u` at their largest, its first block with `firstStride`. */
+export function unitBlockLayouts(space: SearchSpace, unit: { width: number; activation: ActivationName; squeezeExcite: boolean }, u: number, inChannels: number, firstStride: number): SupernetBlockLayout[] {
+  const maxExpand = space.expand[space.expand.length - 1];
+  const expand = maxExpand !== 1;
+  const blocks: SupernetBlockLayout[] = [];
+  for (let i = 0; i < space.maxDepth; i++) {
+    const stride = i === 0 ? firstStride : 1;
+    const maxIn = i === 0 ? inChannels : unit.width;
+    blocks.push({
+      name: `u${u}b${i}`,
+      unit: u,
+      slot: u * space.maxDepth + i,
+      maxIn,
+      maxMid: expand ? expandedChannels(maxIn, maxExpand) : maxIn,
+      maxOut: unit.width,
+      kernels: [...space.kernel],
+      stride,
+      activation: unit.activation,
+      se: unit.squeezeExcite,
+      expand,
+      residual: stride === 1 && maxIn === unit.width,
+    });
+  }
+  return blocks;
+}
+
+/** A block slot as the arch runs it, from `inChannels` inputs of size `inSize` (the fixed first block: unit −1). */
+export function activeBlockLayout(b: SupernetBlockLayout, arch: Arch, inChannels: number, inSize: number, outSize: number): BlockLayout {
+  const first = b.unit < 0;
+  const out = first ? b.maxOut : unitChannels(b.maxOut, arch.w);
+  const mid = first || !b.expand ? inChannels : expandedChannels(inChannels, arch.e[b.slot]);
+  if (mid > b.maxMid) throw new Error(`internal: block ${b.name} needs ${mid} expanded channels, has ${b.maxMid}`);
+  return {
+    name: b.name,
+    unit: b.unit,
+    slot: b.slot,
+    in: inChannels,
+    mid,
+    out,
+    kernel: first ? b.kernels[0] : arch.ks[b.slot],
+    stride: b.stride,
+    activation: b.activation,
+    se: b.se,
+    seMid: b.se ? seChannels(mid) : 0,
+    expand: b.expand,
+    // With a width multiplier below 1 a structural shortcut can join unequal widths; it is then left out.
+    residual: b.residual && inChannels === out,
+    inSize,
+    outSize,
+  };
+}
+
 /** The subnet an arch selects: which blocks run, with which channels, kernels and feature-map sizes. */
 export function subnetLayout(space: SearchSpace, arch: Arch, inputChannels: number, classes: number): SubnetLayout {
   space.validate(arch);
@@ -143,31 +177,10 @@ export function subnetLayout(space: SearchSpace, arch: Arch, inputChannels: numb
   let inChannels = sup.stem.out;
   for (const b of sup.blocks) {
     if (b.unit >= 0 && !space.isActive(arch, b.slot)) continue;
-    const first = b.unit < 0;
-    const out = first ? b.maxOut : unitChannels(b.maxOut, arch.w);
-    const mid = first || !b.expand ? inChannels : expandedChannels(inChannels, arch.e[b.slot]);
-    if (mid > b.maxMid) throw new Error(`internal: block ${b.name} needs ${mid} expanded channels, has ${b.maxMid}`);
-    const outSize = convOutputSize(size, b.stride);
-    blocks.push({
-      name: b.name,
-      unit: b.unit,
-      slot: b.slot,
-      in: inChannels,
-      mid,
-      out,
-      kernel: first ? b.kernels[0] : arch.ks[b.slot],
-      stride: b.stride,
-      activation: b.activation,
-      se: b.se,
-      seMid: b.se ? seChannels(mid) : 0,
-      expand: b.expand,
-      // With a width multiplier below 1 a structural shortcut can join unequal widths; it is then left out.
-      residual: b.residual && inChannels === out,
-      inSize: size,
-      outSize,
-    });
-    inChannels = out;
-    size = outSize;
+    const block = activeBlockLayout(b, arch, inChannels, size, convOutputSize(size, b.stride));
+    blocks.push(block);
+    inChannels = block.out;
+    size = block.outSize;
   }
   return {
     arch,

@@ -1,7 +1,8 @@
 // What every elastic supernet shares, whatever its task: its variables in one store (the trainable and weight-decayed
 // lists, weights in and out by stable name, the parameter count), OFA's channel sorting of its MBConv blocks, and
 // disposal. Each task's supernet adds its own layers, forward pass, costs and extraction.
-import type { tf } from '../../engine';
+import { tf } from '../../engine';
+import { BnStatisticsAverager } from './batchnorm';
 import type { SearchSpace } from '../space';
 import type { ElasticMBConv } from './mbconv';
 import type { NamedVariable, VariableStore } from './store';
@@ -41,6 +42,20 @@ export abstract class ElasticSupernet {
 
   setWeights(weights: Record<string, tf.Tensor>): void {
     this.store.setWeights(weights);
+  }
+
+  /**
+   * OFA's set_running_statistics over calibration batches: `forward` runs one batch with the sink as its batch-norm
+   * mode (inside a tidy); the averaged statistics become the running ones. The batches stay the caller's.
+   */
+  protected async recalibrateWith<In>(batches: Iterable<In> | AsyncIterable<In>, forward: (x: In, sink: BnStatisticsAverager) => void): Promise<void> {
+    const averager = new BnStatisticsAverager();
+    try {
+      for await (const x of batches) tf.tidy(() => forward(x, averager));
+      averager.apply();
+    } finally {
+      averager.dispose();
+    }
   }
 
   reorganizeChannels(expandStage = 0): void {

@@ -4,7 +4,7 @@
 import { activation, tf } from '../../engine';
 import type { Arch } from '../../ofa/arch';
 import { layoutCosts } from '../../ofa/costs';
-import { BnStatisticsAverager, ElasticSupernet, Dense, ElasticBatchNorm, ElasticConv2d, ElasticMBConv, freeScope, VariableStore, type BnMode, type NamedVariable } from '../../ofa/elastic';
+import { ElasticSupernet, Dense, ElasticBatchNorm, ElasticConv2d, ElasticMBConv, freeScope, VariableStore, type BnMode, type NamedVariable } from '../../ofa/elastic';
 import { buildSubnetModel, layerNames, type SubnetWeights } from '../../ofa/extract';
 import { subnetLayout, supernetLayout, type SubnetLayout, type SupernetLayout } from '../../ofa/layout';
 import { SearchSpace, type SupernetConfig } from '../../ofa/space';
@@ -81,18 +81,10 @@ export class ClassificationSupernet extends ElasticSupernet implements Supernet 
 
   async recalibrateBatchNorm(arch: Arch, batches: Iterable<tf.Tensor4D> | AsyncIterable<tf.Tensor4D>): Promise<void> {
     const layout = this.subnet(arch);
-    const averager = new BnStatisticsAverager();
-    try {
-      for await (const x of batches) {
-        this.checkInput(x, layout);
-        tf.tidy(() => {
-          this.run(x, layout, averager, undefined, true);
-        });
-      }
-      averager.apply();
-    } finally {
-      averager.dispose();
-    }
+    await this.recalibrateWith(batches, (x, sink) => {
+      this.checkInput(x, layout);
+      this.run(x, layout, sink, undefined, true);
+    });
   }
 
   protected elasticBlocks(): readonly ElasticMBConv[] {

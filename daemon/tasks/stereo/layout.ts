@@ -4,8 +4,7 @@
 // arch means. Scales: unit u (0-based) outputs 1/2^(u+1) of the input; decoder stage j outputs 1/2^(5−j).
 import type { ResolvedConfig } from '../../../schemas';
 import type { Arch } from '../../ofa/arch';
-import { expandedChannels, seChannels, unitChannels } from '../../ofa/channels';
-import type { BlockLayout, SupernetBlockLayout } from '../../ofa/layout';
+import { activeBlockLayout, unitBlockLayouts, type BlockLayout, type SupernetBlockLayout } from '../../ofa/layout';
 import type { SearchSpace } from '../../ofa/space';
 import type { ActivationName } from '../../engine/ops';
 import { correlationChannels } from './correlation';
@@ -84,7 +83,6 @@ export function stereoSupernetLayout(space: SearchSpace, settings: StereoSetting
   const siameseUnits = settings.correlationUnit;
   const stem = { name: 'stem' as const, in: inputChannels, out: cfg.stem.width, kernel: 3 as const, stride: 1 as const, activation: cfg.stem.activation };
   const correlation = { maxDisplacement: settings.maxDisplacement, stride: settings.correlationStride, channels: correlationChannels(settings.maxDisplacement, settings.correlationStride) };
-  const maxExpand = space.expand[space.expand.length - 1];
   const blocks: SupernetBlockLayout[] = [];
   let inChannels = stem.out;
   let redirect: StereoSupernetLayout['redirect'] | undefined;
@@ -93,25 +91,9 @@ export function stereoSupernetLayout(space: SearchSpace, settings: StereoSetting
       redirect = { name: 'redirect', maxIn: inChannels, out: settings.redirectWidth, activation: 'relu' };
       inChannels = correlation.channels + settings.redirectWidth;
     }
-    for (let i = 0; i < space.maxDepth; i++) {
-      const stride = i === 0 ? 2 : 1;
-      const expand = maxExpand !== 1;
-      blocks.push({
-        name: `u${u}b${i}`,
-        unit: u,
-        slot: u * space.maxDepth + i,
-        maxIn: inChannels,
-        maxMid: expand ? expandedChannels(inChannels, maxExpand) : inChannels,
-        maxOut: unit.width,
-        kernels: [...space.kernel],
-        stride,
-        activation: unit.activation,
-        se: unit.squeezeExcite,
-        expand,
-        residual: stride === 1 && inChannels === unit.width,
-      });
-      inChannels = unit.width;
-    }
+    // Every stereo unit halves the resolution (the checks refuse another stride).
+    blocks.push(...unitBlockLayouts(space, unit, u, inChannels, 2));
+    inChannels = unit.width;
   });
   const decoder: DecoderStageLayout[] = [];
   let deconvIn = cfg.units[STEREO_UNITS - 1].width;
@@ -142,29 +124,11 @@ export function stereoSubnetLayout(space: SearchSpace, sup: StereoSupernetLayout
       inChannels = sup.correlation.channels + sup.redirect.out;
     }
     if (!space.isActive(arch, b.slot)) continue;
-    const out = unitChannels(b.maxOut, arch.w);
-    const mid = b.expand ? expandedChannels(inChannels, arch.e[b.slot]) : inChannels;
-    const outSize = size / b.stride;
-    blocks.push({
-      name: b.name,
-      unit: b.unit,
-      slot: b.slot,
-      in: inChannels,
-      mid,
-      out,
-      kernel: arch.ks[b.slot],
-      stride: b.stride,
-      activation: b.activation,
-      se: b.se,
-      seMid: b.se ? seChannels(mid) : 0,
-      expand: b.expand,
-      residual: b.residual && inChannels === out,
-      inSize: size,
-      outSize,
-    });
-    unitOut[b.unit] = out;
-    inChannels = out;
-    size = outSize;
+    const block = activeBlockLayout(b, arch, inChannels, size, size / b.stride);
+    blocks.push(block);
+    unitOut[b.unit] = block.out;
+    inChannels = block.out;
+    size = block.outSize;
   }
   const decoder: DecoderStage[] = sup.decoder.map((d, j) => {
     const skipChannels = d.skip.from === 'stem' ? sup.stem.out : unitOut[d.skip.from];

@@ -8,7 +8,7 @@
 // the ground truth is pooled per scale with its values unchanged, and an upsampled coarse prediction keeps its values.
 import { conv2d, tf } from '../../engine';
 import type { Arch } from '../../ofa/arch';
-import { BnStatisticsAverager, ElasticSupernet, ElasticBatchNorm, ElasticConv2d, ElasticMBConv, freeScope, leading, VariableStore, type BnMode, type NamedVariable } from '../../ofa/elastic';
+import { ElasticSupernet, ElasticBatchNorm, ElasticConv2d, ElasticMBConv, freeScope, leading, VariableStore, type BnMode, type NamedVariable } from '../../ofa/elastic';
 import { SearchSpace, type SupernetConfig } from '../../ofa/space';
 import type { ForwardOptions, Supernet } from '../../ofa/task';
 import { correlation1d } from './correlation';
@@ -121,19 +121,10 @@ export class StereoSupernet extends ElasticSupernet implements Supernet<tf.Tenso
   }
 
   async recalibrateBatchNorm(arch: Arch, batches: Iterable<tf.Tensor4D> | AsyncIterable<tf.Tensor4D>): Promise<void> {
-    const averager = new BnStatisticsAverager();
-    try {
-      for await (const x of batches) {
-        this.checkInput(x);
-        const layout = this.subnet(arch, x.shape[1], x.shape[2]);
-        tf.tidy(() => {
-          this.run(x, layout, averager);
-        });
-      }
-      averager.apply();
-    } finally {
-      averager.dispose();
-    }
+    await this.recalibrateWith(batches, (x, sink) => {
+      this.checkInput(x);
+      this.run(x, this.subnet(arch, x.shape[1], x.shape[2]), sink);
+    });
   }
 
   protected elasticBlocks(): readonly ElasticMBConv[] {
