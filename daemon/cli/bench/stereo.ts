@@ -9,7 +9,8 @@ import { Rng } from '../../engine/rng';
 import type { Arch } from '../../ofa';
 import { disparityLoss, StereoSupernet } from '../../tasks/stereo';
 import { Sgd, type ParamInfo } from '../../train';
-import { BenchUnavailable, median, type BenchOptions, type BenchRow, type BenchSuite } from './index';
+import { BenchUnavailable, type BenchOptions, type BenchRow, type BenchSuite } from './index';
+import { medianStepMs, timedSgdStep } from './step';
 
 export const suite: BenchSuite = {
   name: 'stereo',
@@ -41,22 +42,9 @@ export const suite: BenchSuite = {
     const y = tf.randomUniform([batch, height, width, 1], 1, data.maxDisparity, 'float32', 2) as tf.Tensor4D;
     const lossOptions = { labelSmoothing: 0, kdRatio: 0, progress: 0.5 };
     const rng = new Rng(0);
-    const step = (arch: Arch): number => {
-      const t0 = performance.now();
-      const { value, grads } = tf.variableGrads(() => disparityLoss(supernet.forward(x, arch, { training: true }), y, undefined, lossOptions, config.training.disparityLoss), supernet.variables as tf.Variable[]);
-      optimizer.apply(params, new Map(Object.entries(grads)), 0.01);
-      tf.dispose(grads);
-      value.dataSync();
-      value.dispose();
-      return performance.now() - t0;
-    };
-    const measure = (pick: () => Arch, label: string): number => {
-      for (let i = 0; i < 2; i++) step(pick());
-      const times: number[] = [];
-      for (let i = 0; i < opts.repeat; i++) times.push(step(pick()));
-      log(`${label}: ${times.map((t) => t.toFixed(0)).join(' ')} ms`);
-      return median(times);
-    };
+    const step = (arch: Arch): number =>
+      timedSgdStep(() => disparityLoss(supernet.forward(x, arch, { training: true }), y, undefined, lossOptions, config.training.disparityLoss), params, optimizer, 0.01);
+    const measure = (pick: () => Arch, label: string): number => medianStepMs(step, pick, opts.repeat, label, log);
     const largestMs = measure(() => space.largest(), 'largest');
     const sampledMs = measure(() => space.sample(rng), 'sampled');
     const row: BenchRow = {

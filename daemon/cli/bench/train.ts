@@ -13,6 +13,7 @@ import { OFA_MBV3_UNITS, type Arch } from '../../ofa';
 import { ClassificationSupernet, classificationLoss } from '../../tasks/classification';
 import { Sgd, type ParamInfo } from '../../train';
 import { BenchUnavailable, median, type BenchOptions, type BenchRow, type BenchSuite } from './index';
+import { medianStepMs, timedSgdStep } from './step';
 
 interface PeerFigures {
   largestMs: number;
@@ -63,23 +64,8 @@ export const suite: BenchSuite = {
     const y = tf.tensor1d(Array.from({ length: batch }, () => rng.int(10)), 'int32');
     const lossOptions = { labelSmoothing: 0, kdRatio: 0 };
 
-    const step = (arch: Arch): number => {
-      const t0 = performance.now();
-      const { value, grads } = tf.variableGrads(() => classificationLoss(supernet.forward(x, arch, { training: true }), y, undefined, lossOptions), supernet.variables as tf.Variable[]);
-      // Variables the subnet does not reach get no gradient and are left alone, as PyTorch does.
-      optimizer.apply(params, new Map(Object.entries(grads)), learningRate);
-      tf.dispose(grads);
-      value.dataSync();
-      value.dispose();
-      return performance.now() - t0;
-    };
-    const measure = (pick: () => Arch, label: string): number => {
-      for (let i = 0; i < 2; i++) step(pick());
-      const times: number[] = [];
-      for (let i = 0; i < repeat; i++) times.push(step(pick()));
-      log(`${label}: ${times.map((t) => t.toFixed(0)).join(' ')} ms`);
-      return median(times);
-    };
+    const step = (arch: Arch): number => timedSgdStep(() => classificationLoss(supernet.forward(x, arch, { training: true }), y, undefined, lossOptions), params, optimizer, learningRate);
+    const measure = (pick: () => Arch, label: string): number => medianStepMs(step, pick, repeat, label, log);
 
     const peerPath = opts.extra.peer === undefined ? undefined : opts.extra.peer === 'true' ? resolve(process.cwd(), '../shared/peers/run') : resolve(opts.extra.peer);
     if (peerPath && !existsSync(peerPath)) throw new BenchUnavailable(`the peer ${peerPath} does not exist (it lives in the shared folder beside the repository)`);

@@ -1,6 +1,7 @@
 // `manta evaluate <runDir|runId> --arch <index|json> --data <file.json> [--split test|validation] [--json]`: a
 // searched network of a finished run measured on the user's own data (a config's `data` block in a file), every
 // metric of the run's task printed; progress on stderr, `--json` one JSON object on stdout.
+import { ProgressLine } from '../progress-line';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { isConfigError } from '../../../schemas/load-config';
@@ -40,7 +41,7 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
   const progress = new ProgressLine(process.stderr);
   let evaluation: RunEvaluation;
   try {
-    evaluation = await evaluateRun(runDir, { arch, data, split: split as EvaluationSplit, warn: (m) => progress.note(`warning: ${m}`), onProgress: (p) => progress.update(p) });
+    evaluation = await evaluateRun(runDir, { arch, data, split: split as EvaluationSplit, warn: (m) => progress.note(`warning: ${m}`), onProgress: (p) => progress.update({ stage: p.stage, done: 0, total: 0, detail: [p.stage === 'measure' ? `${p.done} measured` : '', p.detail ?? ''].filter(Boolean).join(' · ') }) });
   } catch (e) {
     progress.done();
     if (!isConfigError(e)) throw e;
@@ -97,39 +98,4 @@ function readDataFile(file: string): DataBlock {
     throw new UserError(`${file} is not valid JSON: ${(e as Error).message}`, 'cli.data');
   }
   return { value, source: file, baseDir: dirname(resolve(file)) };
-}
-
-/** The one-line progress display: rewritten in place on a TTY, a line per stage (and every few seconds) otherwise. */
-class ProgressLine {
-  private last = '';
-  private lastStage = '';
-  private lastPrinted = 0;
-  private readonly tty: boolean;
-
-  constructor(private readonly out: NodeJS.WriteStream) {
-    this.tty = Boolean(out.isTTY);
-  }
-
-  update(p: EvaluationProgress): void {
-    const text = `${p.stage}${p.stage === 'measure' ? ` ${p.done}` : ''}${p.detail ? ' · ' + p.detail : ''}`;
-    if (this.tty) {
-      const cols = this.out.columns || 100;
-      this.last = text.length > cols - 1 ? text.slice(0, cols - 2) + '…' : text;
-      this.out.write(`\r\x1b[2K${this.last}`);
-    } else if (p.stage !== this.lastStage || Date.now() - this.lastPrinted > 5000) {
-      this.out.write(text + '\n');
-      this.lastPrinted = Date.now();
-    }
-    this.lastStage = p.stage;
-  }
-
-  note(message: string): void {
-    if (this.tty) this.out.write(`\r\x1b[2K${message}\n${this.last}`);
-    else this.out.write(message + '\n');
-  }
-
-  done(): void {
-    if (this.tty && this.last) this.out.write('\r\x1b[2K');
-    this.last = '';
-  }
 }

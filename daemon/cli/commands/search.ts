@@ -2,6 +2,7 @@
 // <runsDir>/<run id>/ (daemon/pipeline/run-folder.ts's scheme), runs the whole job in this process with a one-line
 // progress display on stderr, then prints the Pareto front and where the report is.
 // Ctrl-C stops after the current step with a checkpoint; `--resume <runDir>` continues such a run.
+import { ProgressLine } from '../progress-line';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { ResolvedConfig } from '../../../schemas';
@@ -10,7 +11,7 @@ import type { Emit } from '../../protocol/events';
 import { formatMetric, metricLabel, taskMetric } from '../../protocol/results';
 import { UserError } from '../../protocol/user-error';
 import type { JobPlacement } from '../../protocol/values';
-import { runJob, type JobProgress } from '../../pipeline';
+import { runJob } from '../../pipeline';
 import { CONFIG_FILE, createRunFolder, EVENTS_FILE, RUN_META_FILE } from '../../pipeline/run-folder';
 import type { ResultsFile } from '../../search/results';
 import { EventLog } from '../../service/event-log';
@@ -237,44 +238,4 @@ export function formatFront(r: ResultsFile): string {
   const lines = [`Pareto front of ${r.name} (${r.objective}${direction}; * = beaten by another point once measured):`, line(head), ...rows.map(line)];
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
-}
-
-/** The one-line progress display: rewritten in place on a TTY, plain lines (at most every few seconds) otherwise. */
-class ProgressLine {
-  private last = '';
-  private lastPrinted = 0;
-  private lastStage = '';
-  private readonly tty: boolean;
-  private readonly started = Date.now();
-
-  constructor(private readonly out: NodeJS.WriteStream) {
-    this.tty = Boolean(out.isTTY);
-  }
-
-  update(p: JobProgress): void {
-    const elapsed = Math.round((Date.now() - this.started) / 1000);
-    const frac = p.total > 0 ? ` ${p.done}/${p.total}` : '';
-    const text = `[${String(Math.floor(elapsed / 60)).padStart(2, '0')}:${String(elapsed % 60).padStart(2, '0')}] ${p.stage}${frac}${p.detail ? ' · ' + p.detail : ''}`;
-    if (this.tty) {
-      const cols = this.out.columns || 100;
-      this.last = text.length > cols - 1 ? text.slice(0, cols - 2) + '…' : text;
-      this.out.write(`\r\x1b[2K${this.last}`);
-    } else if (p.stage !== this.lastStage || Date.now() - this.lastPrinted > 5000 || p.done === p.total) {
-      if (text !== this.last) this.out.write(text + '\n');
-      this.last = text;
-      this.lastPrinted = Date.now();
-    }
-    this.lastStage = p.stage;
-  }
-
-  /** A message on its own line, keeping the progress line below it. */
-  note(message: string): void {
-    if (this.tty) this.out.write(`\r\x1b[2K${message}\n${this.last}`);
-    else this.out.write(message + '\n');
-  }
-
-  done(): void {
-    if (this.tty && this.last) this.out.write('\r\x1b[2K');
-    this.last = '';
-  }
 }
