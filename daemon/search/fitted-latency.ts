@@ -3,8 +3,9 @@
 // smallest, the largest and seeded random ones — and latency ≈ a + b·MACs (+ c·active blocks, when that predicts
 // held-out subnets better) is fitted to them. Timings are cached per backend + version + device and the supernet's
 // shape, so a resumed or second run of the same supernet times nothing.
+import { readTimingCache, writeTimingCache } from './timing-cache';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { tf } from '../engine';
 import { Rng } from '../engine/rng';
@@ -67,37 +68,9 @@ export interface FittedLatency extends LatencyModel {
   readonly cacheFile?: string;
 }
 
-interface CacheFile {
-  version: number;
-  backend: BackendInfo;
-  key: string;
-  /** Milliseconds by the space's arch key. */
-  entries: Record<string, number>;
-}
-
 function cachePath(cacheDir: string, backend: BackendInfo, key: string): string {
   const hash = createHash('sha256').update(`${FIT_VERSION}\n${backend.backend}\n${backend.version}\n${backend.device}\n${key}`).digest('hex').slice(0, 16);
   return join(cacheDir, `fitted-latency-${backend.backend.replace(/[^a-z0-9]/gi, '')}-${hash}.json`);
-}
-
-function readCache(file: string, backend: BackendInfo, key: string): Record<string, number> {
-  try {
-    const data = JSON.parse(readFileSync(file, 'utf8')) as CacheFile;
-    if (data.version !== FIT_VERSION || data.key !== key || data.backend.backend !== backend.backend || data.backend.version !== backend.version || data.backend.device !== backend.device) {
-      return {};
-    }
-    const entries: Record<string, number> = {};
-    for (const [k, v] of Object.entries(data.entries ?? {})) if (typeof v === 'number' && Number.isFinite(v) && v > 0) entries[k] = v;
-    return entries;
-  } catch {
-    return {}; // missing or unreadable: time again (a cache is never worth failing a run for)
-  }
-}
-
-function writeCache(file: string, cache: CacheFile): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(cache, null, 1));
-  renameSync(tmp, file);
 }
 
 /** The smallest, the largest, then seeded random subnets, distinct as networks, up to `count`. */
@@ -211,7 +184,7 @@ export async function buildFittedLatency(subject: FittedLatencySubject, opts: Fi
   const { space } = subject;
   const repeats = opts.repeats ?? 9;
   const file = opts.cacheDir ? cachePath(opts.cacheDir, opts.backend, opts.cacheKey) : undefined;
-  const entries: Record<string, number> = file && !opts.refresh ? readCache(file, opts.backend, opts.cacheKey) : {};
+  const entries: Record<string, number> = file && !opts.refresh ? readTimingCache(file, { version: FIT_VERSION, backend: opts.backend, key: opts.cacheKey }, (ms) => ms > 0) : {};
   const archs = fitArchs(space, Math.max(2, opts.subnets ?? 12));
   const needed = archs.filter((a) => !(space.key(a) in entries));
 
@@ -219,7 +192,7 @@ export async function buildFittedLatency(subject: FittedLatencySubject, opts: Fi
   const save = (): void => {
     if (!file || done === 0) return;
     mkdirSync(opts.cacheDir!, { recursive: true });
-    writeCache(file, { version: FIT_VERSION, backend: opts.backend, key: opts.cacheKey, entries });
+    writeTimingCache(file, { version: FIT_VERSION, backend: opts.backend, key: opts.cacheKey, entries });
   };
   for (const arch of needed) {
     if (opts.signal?.aborted) {

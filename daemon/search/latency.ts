@@ -2,8 +2,9 @@
 // batch 1 on the current backend as a stock-layers model — what an exported subnet runs — plus the fixed layers
 // (stem, first block, head); a subnet's latency is their sum. Tables are cached per backend + version + device in a
 // JSON file, and checked against directly timed subnets (mean relative error).
+import { readTimingCache, writeTimingCache } from './timing-cache';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../engine';
 import type { ActivationName } from '../engine/ops';
@@ -46,13 +47,6 @@ export interface LatencyOptions {
 
 export class LatencyStoppedError extends Error {
   override name = 'LatencyStoppedError';
-}
-
-interface CacheFile {
-  version: number;
-  backend: BackendInfo;
-  /** Milliseconds by variant signature. */
-  entries: Record<string, number>;
 }
 
 type Sym = tf.SymbolicTensor;
@@ -188,24 +182,6 @@ function cachePath(cacheDir: string, backend: BackendInfo): string {
   return join(cacheDir, `latency-${backend.backend.replace(/[^a-z0-9]/gi, '')}-${hash}.json`);
 }
 
-function readCache(file: string, backend: BackendInfo): Record<string, number> {
-  try {
-    const data = JSON.parse(readFileSync(file, 'utf8')) as CacheFile;
-    if (data.version !== TABLE_VERSION || data.backend.backend !== backend.backend || data.backend.version !== backend.version || data.backend.device !== backend.device) return {};
-    const entries: Record<string, number> = {};
-    for (const [k, v] of Object.entries(data.entries ?? {})) if (typeof v === 'number' && Number.isFinite(v) && v >= 0) entries[k] = v;
-    return entries;
-  } catch {
-    return {}; // missing or unreadable: time again (a cache is never worth failing a run for)
-  }
-}
-
-function writeCache(file: string, cache: CacheFile): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(cache, null, 1));
-  renameSync(tmp, file);
-}
-
 /**
  * Builds (or loads from the cache) the latency table of a search space on the current backend. Each variant is timed
  * as its own model; a model call's fixed overhead (timed on a one-layer model) is taken out of every entry and
@@ -214,7 +190,7 @@ function writeCache(file: string, cache: CacheFile): void {
 export async function buildLatencyTable(space: SearchSpace, inputChannels: number, classes: number, opts: LatencyOptions): Promise<LatencyTable> {
   const repeats = opts.repeats ?? 9;
   const file = opts.cacheDir ? cachePath(opts.cacheDir, opts.backend) : undefined;
-  const entries: Record<string, number> = file && !opts.refresh ? readCache(file, opts.backend) : {};
+  const entries: Record<string, number> = file && !opts.refresh ? readTimingCache(file, { version: TABLE_VERSION, backend: opts.backend }, (ms) => ms >= 0) : {};
 
   // Every variant of every (resolution, width): the uniform largest-depth archs cover every block slot.
   const depth = space.depth[space.depth.length - 1];
@@ -244,7 +220,7 @@ export async function buildLatencyTable(space: SearchSpace, inputChannels: numbe
   const save = (): void => {
     if (!file || done === 0) return;
     mkdirSync(opts.cacheDir!, { recursive: true });
-    writeCache(file, { version: TABLE_VERSION, backend: opts.backend, entries });
+    writeTimingCache(file, { version: TABLE_VERSION, backend: opts.backend, entries });
   };
   for (const [sig, make] of needed) {
     if (opts.signal?.aborted) {

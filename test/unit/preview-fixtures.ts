@@ -3,6 +3,7 @@
 // prediction, both scaled to 0…254 over 0…maxDisparity. Shared by the monitor model, webview and report tests.
 import { generateStereoPair } from '../../daemon/data/stereo';
 import type { DisparityPreview, TelemetryEvents } from '../../daemon/protocol/events';
+import type { FrontEntry, ResultsFile } from '../../daemon/protocol/results';
 import type { Arch } from '../../daemon/protocol/values';
 import { blockMatching, toGrey } from '../../daemon/tasks/stereo';
 
@@ -39,4 +40,28 @@ export const stereoArch: Arch = { ks: Array(12).fill(3), e: Array(12).fill(3), d
 
 export function previewEvent(label: string, phaseIndex?: number, preview = disparityPreview()): TelemetryEvents['preview'] {
   return { label, ...(phaseIndex !== undefined ? { phaseIndex } : {}), arch: stereoArch, preview };
+}
+
+/** A stereo run's results.json around `front` (the rest small and fixed), for report and formatting tests. */
+export function stereoResultsFile(front: FrontEntry[], extra: Partial<ResultsFile> = {}): ResultsFile {
+  return {
+    format: 1,
+    runId: 'stereo-1',
+    name: 'stereo',
+    finishedAt: '2025-01-01T00:00:00Z',
+    wallMs: 1000,
+    backend: { backend: 'cpu', version: '4.22.0', device: 'test' },
+    objective: 'macs',
+    constraints: {},
+    input: {},
+    task: { kind: 'stereo', metric: 'epe', higherIsBetter: false },
+    front,
+    predictedFront: front,
+    measured: [],
+    predictor: { rmse: 0.1, kendallTau: 0.5, trainSize: 10, heldOutSize: 5 },
+    search: { population: 8, generations: 2, candidatesScored: 16, uniqueCandidates: 12, wallMs: 10, candidatesPerSec: 1600 },
+    training: { phases: [], steps: 4, wallMs: 500 },
+    warnings: [],
+    ...extra,
+  };
 }

@@ -9,7 +9,7 @@ import { renderReport, type TrainingCurves } from '../../daemon/search/report';
 import { bestFrontEntry, describePoint, foldEvents, runStatusText, type LiveProgress } from '../../extension/views/run-progress';
 import type { TelemetryEvent } from '../../daemon/protocol/events';
 import { RunModel } from '../../webviews/monitor/model';
-import { stereoArch } from './preview-fixtures';
+import { stereoArch, stereoResultsFile } from './preview-fixtures';
 
 test('formatMetric: rates as percentages, EPE in pixels, others to 4 digits, nothing as a dash', () => {
   assert.equal(formatMetric('accuracy', 0.9123), '91.2%');
@@ -55,29 +55,14 @@ function entry(index: number, epe: { predicted: number; validation: number; test
 
 function stereoResults(): ResultsFile {
   const front = [entry(0, { predicted: 5.5, validation: 5.444, test: 5.61 }), entry(1, { predicted: 3.1, validation: 3.2, test: 3.25 })];
-  return {
-    format: 1,
-    runId: 'stereo-1',
-    name: 'stereo',
-    finishedAt: '2025-01-01T00:00:00Z',
-    wallMs: 1000,
-    backend: { backend: 'cpu', version: '4.22.0', device: 'test' },
-    objective: 'macs',
-    constraints: {},
-    input: {},
-    task: { kind: 'stereo', metric: 'epe', higherIsBetter: false },
-    front,
-    predictedFront: front,
+  return stereoResultsFile(front, {
     measured: [{ arch: stereoArch, macs: 1.5e6, params: 1e4, validationAccuracy: 4.2 }],
-    predictor: { rmse: 0.1, kendallTau: 0.5, trainSize: 10, heldOutSize: 5 },
-    search: { population: 8, generations: 2, candidatesScored: 16, uniqueCandidates: 12, wallMs: 10, candidatesPerSec: 1600 },
     training: { phases: [{ index: 0, phase: 'largest', largest: { accuracy: 6.5, loss: 6.5 }, smallest: { accuracy: 7.25, loss: 7.25 } }] as ResultsFile['training']['phases'], steps: 4, wallMs: 500 },
     baselines: [
       { name: 'zero disparity', metrics: { epe: 12.5, d1: 0.9, over1px: 0.95, over3px: 0.85 } },
       { name: 'block matching (SAD 9×9)', metrics: { epe: 4.321, d1: 0.3, over1px: 0.5, over3px: 0.25 } },
     ],
-    warnings: [],
-  };
+  });
 }
 
 const curves: TrainingCurves = {

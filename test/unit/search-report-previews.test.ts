@@ -8,33 +8,13 @@ import { NO_TRUTH_RGB, previewPairBytes, previewPictureRgba } from '../../daemon
 import type { FrontEntry, ResultsFile } from '../../daemon/protocol/results';
 import { renderReport, type TrainingCurves } from '../../daemon/search/report';
 import { frontPreviewsHtml } from '../../daemon/search/report-previews';
-import { disparityPreview, stereoArch } from './preview-fixtures';
+import { disparityPreview, stereoArch, stereoResultsFile } from './preview-fixtures';
 
 function entry(index: number, preview?: FrontEntry['preview']): FrontEntry {
   return { index, arch: stereoArch, macs: 1e6 * (index + 1), params: 1e4, predictedAccuracy: 0.5, validationAccuracy: 0.5, dominated: false, ...(preview ? { preview } : {}) };
 }
 
-function results(front: FrontEntry[]): ResultsFile {
-  return {
-    format: 1,
-    runId: 'stereo-1',
-    name: 'stereo',
-    finishedAt: '2025-01-01T00:00:00Z',
-    wallMs: 1000,
-    backend: { backend: 'cpu', version: '4.22.0', device: 'test' },
-    objective: 'macs',
-    constraints: {},
-    input: {},
-    task: { kind: 'stereo', metric: 'epe', higherIsBetter: false },
-    front,
-    predictedFront: front,
-    measured: [],
-    predictor: { rmse: 0.1, kendallTau: 0.5, trainSize: 10, heldOutSize: 5 },
-    search: { population: 8, generations: 2, candidatesScored: 16, uniqueCandidates: 12, wallMs: 10, candidatesPerSec: 1600 },
-    training: { phases: [], steps: 4, wallMs: 500 },
-    warnings: [],
-  };
-}
+const results = (front: FrontEntry[]): ResultsFile => stereoResultsFile(front);
 
 const curves: TrainingCurves = { steps: [], evaluations: [], phases: [] };
 const space = { units: 6, maxDepth: 2 };
