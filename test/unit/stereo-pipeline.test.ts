@@ -64,14 +64,17 @@ test('a stereo run trains, searches on EPE, previews, measures the baselines and
     }
     assert.ok(results.front.every((p) => p.preview?.kind === 'disparity'));
     // The exported subnet: stock layers, two inputs in [0, 1], the full-resolution disparity out.
-    const model = await tf.loadLayersModel(`file://${join(runDir, results.front[0].model!)}`).catch(async () => {
-      // tfjs-node's file:// handler is absent on wasm: load the files by hand.
-      const json = JSON.parse(readFileSync(join(runDir, results.front[0].model!), 'utf8')) as { modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
-      const dir = join(runDir, results.front[0].model!, '..');
-      const buffers = json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(join(dir, p))));
-      const data = Buffer.concat(buffers);
-      return tf.loadLayersModel(tf.io.fromMemory(json.modelTopology, json.weightsManifest.flatMap((g) => g.weights), data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)));
-    });
+    // Loaded from its files with plain tfjs (no file:// handler without tfjs-node: the artifacts by hand).
+    const modelFile = join(runDir, results.front[0].model!);
+    const json = JSON.parse(readFileSync(modelFile, 'utf8')) as { modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
+    const data = Buffer.concat(json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(join(modelFile, '..', p)))));
+    const model = await tf.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: json.modelTopology,
+        weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
+        weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength),
+      }),
+    );
     const out = model.predict([tf.fill([1, 64, 128, 1], 0.5), tf.fill([1, 64, 128, 1], 0.5)]) as tf.Tensor;
     assert.deepEqual(out.shape, [1, 64, 128, 1]);
     out.dispose();
