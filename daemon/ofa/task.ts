@@ -163,7 +163,7 @@ export interface Task<In extends tf.Tensor = tf.Tensor, Out extends Outputs = Ou
   /**
    * When the supernet is daemon/ofa's unit stack (ofa/layout: stem, elastic MBConv units, a head of `classes`
    * outputs), search/ can tabulate its costs and time its blocks for a latency table. Other supernets are costed
-   * with `supernet.macs`/`params` and have no latency table.
+   * with `supernet.macs`/`params`, and their latency (when asked for) is fitted to directly timed subnets.
    */
   readonly unitStack?: { inputChannels: number; classes: number };
   /** What a user of an exported subnet needs to feed it (results.json's `input`). */
