@@ -14,7 +14,7 @@ import {
   type Rgb,
 } from '../../daemon/protocol/disparity-colors';
 import type { DisparityPreview } from '../../daemon/protocol/events';
-import { el } from '../shared/theme';
+import { el, fillTable } from '../shared/theme';
 import type { RunPreview } from './model';
 
 const HEADINGS: Record<PreviewPicture, string> = {
@@ -173,10 +173,6 @@ export class DisparityView {
       tr.append(el('td', 'epe', px(pair.epe)));
       return tr;
     });
-    const thead = el('thead');
-    thead.append(head);
-    const tbody = el('tbody');
-    tbody.append(...rows);
-    this.table.replaceChildren(thead, tbody);
+    fillTable(this.table, head, rows);
   }
 }

@@ -5,7 +5,7 @@ import type { ParetoPoint } from '../../daemon/protocol/events';
 import { formatMetric, isRateMetric, metricLabel } from '../../daemon/protocol/results';
 import type { Objective } from '../../daemon/protocol/values';
 import { accuracyOf, costOf, type MeasuredSubnet } from './model';
-import { el, svg, type Palette } from '../shared/theme';
+import { el, fillTable, svg, type Palette } from '../shared/theme';
 
 export interface ParetoInput {
   objective: Objective;
@@ -187,10 +187,6 @@ export class ParetoView {
       tr.append(td);
       return tr;
     });
-    const thead = el('thead');
-    thead.append(head);
-    const tbody = el('tbody');
-    tbody.append(...rows);
-    this.table.replaceChildren(thead, tbody);
+    fillTable(this.table, head, rows);
   }
 }

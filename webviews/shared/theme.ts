@@ -67,6 +67,15 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, 
   return e;
 }
 
+/** Replaces a table's content with a header row and body rows. */
+export function fillTable(table: HTMLTableElement, head: HTMLTableRowElement, rows: HTMLTableRowElement[]): void {
+  const thead = el('thead');
+  thead.append(head);
+  const tbody = el('tbody');
+  tbody.append(...rows);
+  table.replaceChildren(thead, tbody);
+}
+
 export const SVG_NS = 'http://www.w3.org/2000/svg';
 export function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number> = {}): SVGElementTagNameMap[K] {
   const e = document.createElementNS(SVG_NS, tag);

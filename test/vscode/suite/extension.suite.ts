@@ -29,6 +29,19 @@ async function until<T>(what: string, check: () => T | undefined | Promise<T | u
 export function extensionSuite(): void {
   let api: MantaApi;
 
+  /** The status bar once the run shows a training step; fails at once if the run ends first. */
+  const firstTrainingStep = (runId: string, what: string) =>
+    until(
+      what,
+      () => {
+        const r = api.hosts()[0].runs.find((x) => x.runId === runId);
+        assert.ok(!r || r.status === 'running', `the run ended ${r?.status}: ${r?.message}`);
+        const b = api.statusBar();
+        return b.runId === runId && /step \d+\/\d+/.test(b.text) ? b : undefined;
+      },
+      150_000,
+    );
+
   suite('MANTA extension', () => {
     test('activates on a command and reports its activation time', async () => {
       const ext = vscode.extensions.getExtension<MantaApi>(EXTENSION_ID);
@@ -181,16 +194,7 @@ export function extensionSuite(): void {
       await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
       const runId = await vscode.commands.executeCommand<string | undefined>('manta.startSearch');
       assert.ok(runId, 'Start Search started the stereo run');
-      await until(
-        'the first training step of the stereo run',
-        () => {
-          const r = api.hosts()[0].runs.find((x) => x.runId === runId);
-          assert.ok(!r || r.status === 'running', `the run ended ${r?.status}: ${r?.message}`);
-          const b = api.statusBar();
-          return b.runId === runId && /step \d+\/\d+/.test(b.text) ? b : undefined;
-        },
-        150_000,
-      );
+      await firstTrainingStep(runId, 'the first training step of the stereo run');
       await vscode.commands.executeCommand('manta.stopSearch', { hostId: 'local', runId });
       await until('the stereo run to stop', () => (api.hosts()[0].runs.find((x) => x.runId === runId)?.status === 'stopped' ? true : undefined), 60_000);
     });
@@ -220,16 +224,7 @@ export function extensionSuite(): void {
       const run = api.hosts()[0].runs.find((r) => r.runId === runId);
       assert.equal(run?.name, 'fashion-mnist');
       // Running, with its first training step (the data set read from where Debian installs it).
-      const bar = await until(
-        'the first training step of the Fashion-MNIST run',
-        () => {
-          const r = api.hosts()[0].runs.find((x) => x.runId === runId);
-          assert.ok(!r || r.status === 'running', `the run ended ${r?.status}: ${r?.message}`);
-          const b = api.statusBar();
-          return b.runId === runId && /step \d+\/\d+/.test(b.text) ? b : undefined;
-        },
-        150_000,
-      );
+      const bar = await firstTrainingStep(runId, 'the first training step of the Fashion-MNIST run');
       assert.match(bar.text, /^\$\(sync~spin\) fashion-mnist: largest \(phase 1\) · step \d+\/\d+/);
       await vscode.commands.executeCommand('manta.stopSearch', { hostId: 'local', runId });
       await until('the run to stop', () => (api.hosts()[0].runs.find((x) => x.runId === runId)?.status === 'stopped' ? true : undefined), 60_000);
