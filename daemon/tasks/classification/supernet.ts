@@ -62,8 +62,6 @@ export class ClassificationSupernet extends ElasticSupernet implements Supernet 
     this.classifier = new Dense(this.store, 'classifier', l.classifier.in, l.classifier.out, { bias: true, init: { kind: 'uniform', limit: 1 / Math.sqrt(l.classifier.in) } });
   }
 
-
-
   /** The subnet `arch` selects, as plain data (validates the arch). */
   subnet(arch: Arch): SubnetLayout {
     return subnetLayout(this.space, arch, this.inputChannels, this.classes);
@@ -101,9 +99,6 @@ export class ClassificationSupernet extends ElasticSupernet implements Supernet 
     }
   }
 
-
-
-
   macs(arch: Arch): number {
     return layoutCosts(this.subnet(arch)).macs;
   }
@@ -111,7 +106,6 @@ export class ClassificationSupernet extends ElasticSupernet implements Supernet 
   params(arch: Arch): number {
     return layoutCosts(this.subnet(arch)).params;
   }
-
 
   config(): SupernetDescription {
     return {
@@ -123,7 +117,6 @@ export class ClassificationSupernet extends ElasticSupernet implements Supernet 
       params: this.countParams(),
     };
   }
-
 
   private checkInput(x: tf.Tensor4D, layout: SubnetLayout): void {
     if (x.rank !== 4 || x.shape[3] !== this.inputChannels) {

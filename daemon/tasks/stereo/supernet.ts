@@ -106,8 +106,6 @@ export class StereoSupernet extends ElasticSupernet implements Supernet<tf.Tenso
     }));
   }
 
-
-
   /** The subnet `arch` selects at a pair size (default: the size costs are counted at). */
   subnet(arch: Arch, height = this.height, width = this.width): StereoSubnetLayout {
     return stereoSubnetLayout(this.space, this.layout, arch, height, width);
@@ -141,9 +139,6 @@ export class StereoSupernet extends ElasticSupernet implements Supernet<tf.Tenso
     }
   }
 
-
-
-
   macs(arch: Arch): number {
     return stereoCosts(this.subnet(arch)).macs;
   }
@@ -152,11 +147,9 @@ export class StereoSupernet extends ElasticSupernet implements Supernet<tf.Tenso
     return stereoCosts(this.subnet(arch)).params;
   }
 
-
   describe(): StereoSupernetDescription {
     return { task: 'stereo', layout: JSON.parse(JSON.stringify(this.layout)) as StereoSupernetLayout, params: this.countParams() };
   }
-
 
   private checkInput(x: tf.Tensor4D): void {
     const c = 2 * this.layout.inputChannels;
