@@ -27,6 +27,18 @@ import { pointAccuracy } from './views/run-progress';
 import { MonitorPanel } from './panels/monitor-panel';
 import { ReportPanel } from './panels/report-panel';
 import { VisualizerPanel } from './panels/visualizer-panel';
+import {
+  addHost,
+  connectHost as connectHostTo,
+  disconnectHost,
+  fetchRunFiles,
+  forgetSshPassphrases,
+  pickSearchHost,
+  runRefOf,
+  startSearchOn,
+  startSearchOnHosts as startOnHosts,
+  uploadData,
+} from './remote-commands';
 
 type Handler = (...args: unknown[]) => unknown;
 type CommandFactory = (ctx: Ctx) => Handler;
@@ -56,12 +68,14 @@ async function resolveConfig(arg: unknown): Promise<vscode.Uri | undefined> {
 
 /** A run in one of `statuses` — from the argument, the only candidate, or a pick; says so when there is none. */
 async function resolveRun(ctx: Ctx, arg: unknown, statuses: readonly RunStatus[] | 'any', what: string): Promise<(RunRef & { run: RunSummary }) | undefined> {
-  if (isRunRef(arg)) {
-    const run = ctx.host(arg.hostId)?.run(arg.runId);
-    if (run) return { ...arg, run };
+  const given = runRefOf(arg);
+  if (given) {
+    const run = ctx.host(given.hostId)?.run(given.runId);
+    if (run) return { ...given, run };
   }
-  // Runs live in the daemon: connect (quietly, when possible) so that the list is current.
-  for (const h of ctx.hosts) if (!h.isConnected) await ctx.connected(h).catch(() => undefined);
+  // Runs live in the daemon: connect the local one (quietly, when possible) so that the list is current; SSH hosts
+  // are asked only when the user connects them.
+  for (const h of ctx.hosts) if (!h.isConnected && h.kind === 'local') await ctx.connected(h).catch(() => undefined);
   const candidates = ctx.hosts.flatMap((h) =>
     h.snapshot().runs.filter((r) => statuses === 'any' || statuses.includes(r.status)).map((run) => ({ hostId: h.id, runId: run.runId, run, host: h.label })),
   );
@@ -105,7 +119,14 @@ function explainRequestError(e: unknown, doing: string): void {
   void vscode.window.showErrorMessage(`MANTA: ${doing} failed: ${(e as Error).message ?? String(e)}`);
 }
 
-const startSearch: CommandFactory = (ctx) => async (arg) => {
+/** What Start Search may be given besides the config (other extensions, tests): the host to run on. */
+interface StartSearchOptions {
+  hostId?: string;
+}
+
+/** Start Search: on the local daemon, or — when an SSH host is connected — on the host picked (see
+ * remote-commands.ts for how a config starts on an SSH host). */
+const startSearch: CommandFactory = (ctx) => async (arg, options) => {
   const uri = await resolveConfig(arg);
   if (!uri) return undefined;
   const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
@@ -114,8 +135,18 @@ const startSearch: CommandFactory = (ctx) => async (arg) => {
     void vscode.window.showWarningMessage('MANTA: save the config to a file first; the daemon reads it from disk.');
     return undefined;
   }
+  const target = await pickSearchHost(ctx, (options as StartSearchOptions | undefined)?.hostId);
+  if (!target) return undefined;
+  if (target.kind === 'ssh') {
+    try {
+      return await startSearchOn(ctx, target, uri);
+    } catch (e) {
+      explainRequestError(e, `Start Search on ${target.label}`);
+      return undefined;
+    }
+  }
   try {
-    const host = await ctx.connected();
+    const host = await ctx.connected(target);
     const { run } = await host.request(StartRunRequest, { configPath: uri.fsPath });
     host.noteRun(run);
     ctx.log.info(`started run ${run.runId} (${run.runDir})`);
@@ -377,13 +408,43 @@ const deleteRun: CommandFactory = (ctx) => async (arg, options) => {
   }
 };
 
-const connectHost: CommandFactory = (ctx) => async (arg) => {
-  const host = (typeof arg === 'string' ? ctx.host(arg) : undefined) ?? ctx.localHost;
-  await ctx.connected(host).catch(() => undefined);
-  return host.isConnected;
+const connectHost: CommandFactory = (ctx) => (arg) => connectHostTo(ctx, arg);
+
+/** Start Search on Several Hosts: one job over connected hosts (remote-commands.ts). */
+const startSearchOnHosts: CommandFactory = (ctx) => async (arg) => {
+  const uri = await resolveConfig(arg);
+  if (!uri) return undefined;
+  const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+  if (doc?.isDirty) await doc.save();
+  try {
+    return await startOnHosts(ctx, uri);
+  } catch (e) {
+    explainRequestError(e, 'Start Search on Several Hosts');
+    return undefined;
+  }
 };
 
+/** Fetch Run Files to Workspace: every file of a run, through the protocol (a second argument: the folder to put
+ * `manta-runs/` in, for other extensions and tests). */
+const fetchRun = runAction('any', 'whose files to fetch', 'Fetch Run Files', async (ctx, ref, destination) =>
+  fetchRunFiles(ctx, ref, typeof destination === 'string' ? vscode.Uri.file(destination) : destination instanceof vscode.Uri ? destination : undefined),
+);
+
+const uploadDataFolder: CommandFactory = (ctx) => async (arg) => {
+  try {
+    return await uploadData(ctx, arg);
+  } catch (e) {
+    explainRequestError(e, 'Upload Data Folder');
+    return undefined;
+  }
+};
+
+const addSshHost: CommandFactory = (ctx) => () => addHost(ctx);
+const disconnect: CommandFactory = (ctx) => (arg) => disconnectHost(ctx, arg);
+const forgetPassphrases: CommandFactory = (ctx) => () => forgetSshPassphrases(ctx);
+
 const refresh: CommandFactory = (ctx) => async () => {
+  await ctx.ssh.rebuild(); // ~/.ssh/config may have changed
   for (const h of ctx.hosts) if (h.isConnected) await h.refresh().catch((e: unknown) => ctx.log.warn(`refresh ${h.label}: ${(e as Error).message}`));
 };
 
@@ -405,6 +466,12 @@ export const COMMANDS: Record<string, CommandFactory> = {
   'manta.revealRunFolder': revealRunFolder,
   'manta.deleteRun': deleteRun,
   'manta.connectHost': connectHost,
+  'manta.disconnectHost': disconnect,
+  'manta.addHost': addSshHost,
+  'manta.startSearchOnHosts': startSearchOnHosts,
+  'manta.fetchRun': fetchRun,
+  'manta.uploadData': uploadDataFolder,
+  'manta.forgetSshPassphrases': forgetPassphrases,
   'manta.refresh': refresh,
   'manta.showLog': showLog,
 };

@@ -1,6 +1,7 @@
-// The extension's one context object, built in activate: the hosts (the local daemon now; an SSH host will be one
-// more entry), the trees, the status bar, the language client and the panels' services. Two disposal scopes: the
-// extension's lifetime (`subscriptions`) and each host connection (inside Host).
+// The extension's one context object, built in activate: the hosts (the local daemon first, then the SSH hosts of
+// ~/.ssh/config and manta.remoteHosts, see ssh-ui/ssh-hosts.ts), the trees, the status bar, the language client and
+// the panels' services. Two disposal scopes: the extension's lifetime (`subscriptions`) and each host connection
+// (inside Host).
 import * as vscode from 'vscode';
 import { delimiter } from 'node:path';
 import { GetRunConfigRequest, type ParetoPoint, type RunStatus, type RunSummary } from '../daemon/protocol';
@@ -14,7 +15,8 @@ import { ConfigLanguageClient } from './language-client';
 import { MonitorPanel, type MonitorServices } from './panels/monitor-panel';
 import { VisualizerPanel, type VisualizerServices } from './panels/visualizer-panel';
 import { NodeTreeProvider } from './views/trees';
-import { hostNodes, runNodes, type RunRef } from './views/tree-model';
+import { hostNodes, localHostLabel, runNodes, type RunRef } from './views/tree-model';
+import { SshHosts, type SshHostsOwner } from './ssh-ui/ssh-hosts';
 import { MantaStatusBar } from './views/status-bar';
 import { bestFrontEntry, describePoint } from './views/run-progress';
 
@@ -39,11 +41,13 @@ export interface RunEndNotice {
   actions: string[];
 }
 
-export class Ctx implements MonitorServices, VisualizerServices {
+export class Ctx implements MonitorServices, VisualizerServices, SshHostsOwner {
   readonly log: vscode.LogOutputChannel;
   readonly hosts: Host[] = [];
   readonly languageClient: ConfigLanguageClient;
-  readonly hostsTree = new NodeTreeProvider(hostNodes);
+  /** The SSH hosts (set in the constructor, after the local host). */
+  readonly ssh: SshHosts;
+  readonly hostsTree = new NodeTreeProvider((snaps) => hostNodes(snaps, this.ssh?.extras()));
   readonly runsTree = new NodeTreeProvider(runNodes);
   readonly statusBar = new MantaStatusBar((id) => this.host(id));
   readonly runEndNotices: RunEndNotice[] = [];
@@ -54,7 +58,11 @@ export class Ctx implements MonitorServices, VisualizerServices {
     this.log = vscode.window.createOutputChannel('MANTA', { log: true });
     this.languageClient = new ConfigLanguageClient(extension.extensionUri, this.log, (params) => describeSpaceOn(this.localHost, params));
     extension.subscriptions.push(this.log, this.languageClient, this.hostsTree, this.runsTree, this.statusBar);
-    this.addHost(new Host(LOCAL_HOST_ID, 'Local', 'local', () => this.openLocalTransport(), this.clientInfo()));
+    this.registerHost(new Host(LOCAL_HOST_ID, localHostLabel(vscode.env.remoteName), 'local', () => this.openLocalTransport(), this.clientInfo()));
+    // SSH hosts: listed once ~/.ssh/config is read; those connected in the last session connect again.
+    this.ssh = new SshHosts(this);
+    extension.subscriptions.push(this.ssh);
+    void this.ssh.rebuild().then(() => this.ssh.connectRemembered());
     // Another way to reach the daemon may lead to another daemon: reconnect, forgetting the old one's runs (once for
     // several settings changed together).
     let pending: ReturnType<typeof setTimeout> | undefined;
@@ -94,18 +102,26 @@ export class Ctx implements MonitorServices, VisualizerServices {
     return this.hosts.map((h) => h.snapshot());
   }
 
-  /** Connects a host, with progress in the status bar; failures are shown with a retry and the log. */
+  /** Connects a host, with progress in the status bar (an SSH host: a notification of its own); failures are shown
+   * with a retry and the log. */
   async connected(host: Host = this.localHost): Promise<Host> {
     if (host.isConnected) return host;
     try {
-      await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Window, title: `MANTA: connecting to the daemon on ${host.label}` },
-        () => host.connect(),
-      );
+      if (this.ssh?.isSsh(host)) await this.ssh.connect(host);
+      else {
+        await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Window, title: `MANTA: connecting to the daemon on ${host.label}` },
+          () => host.connect(),
+        );
+      }
       return host;
     } catch (e) {
       const message = (e as Error).message;
       this.log.error(`connecting to ${host.label}: ${message}`);
+      if (this.ssh?.isSsh(host)) {
+        this.ssh.showConnectError(host, e, () => void this.connected(host).catch(() => undefined));
+        throw new NotConnectedError(message);
+      }
       void vscode.window.showErrorMessage(`MANTA: the daemon on ${host.label} is not reachable: ${message}`, 'Retry', 'Show Log').then((pick) => {
         if (pick === 'Retry') void this.connected(host).catch(() => undefined);
         if (pick === 'Show Log') this.log.show();
@@ -187,16 +203,29 @@ export class Ctx implements MonitorServices, VisualizerServices {
 
   // ——— internals ———
 
-  private addHost(host: Host): void {
+  /** Refreshes the views and the context keys from every host's snapshot. */
+  refreshViews(): void {
+    const snaps = this.snapshots();
+    this.hostsTree.update(snaps);
+    this.runsTree.update(snaps);
+    this.statusBar.update(snaps);
+    void vscode.commands.executeCommand('setContext', 'manta.connected', this.hosts.some((h) => h.isConnected));
+    void vscode.commands.executeCommand('setContext', 'manta.hasRuns', snaps.some((s) => s.runs.length > 0));
+    void vscode.commands.executeCommand('setContext', 'manta.sshConnected', this.hosts.some((h) => h.kind === 'ssh' && h.isConnected));
+    MonitorPanel.open?.hostsChanged();
+  }
+
+  /** A host that went away (an SSH host removed from the settings): out of the views; its owner disposes it. */
+  unregisterHost(host: Host): void {
+    const i = this.hosts.indexOf(host);
+    if (i > 0) this.hosts.splice(i, 1);
+    this.refreshViews();
+  }
+
+  /** Adds a host to the views, with its run notifications and its daemon's log lines. */
+  registerHost(host: Host): void {
     this.hosts.push(host);
-    const refresh = () => {
-      const snaps = this.snapshots();
-      this.hostsTree.update(snaps);
-      this.runsTree.update(snaps);
-      this.statusBar.update(snaps);
-      void vscode.commands.executeCommand('setContext', 'manta.connected', this.hosts.some((h) => h.isConnected));
-      void vscode.commands.executeCommand('setContext', 'manta.hasRuns', snaps.some((s) => s.runs.length > 0));
-    };
+    const refresh = () => this.refreshViews();
     host.onDidChange.on(refresh);
     // A run this window saw running that ends gets a notification (runs that ended while nobody watched do not).
     const lastStatus = new Map<string, RunStatus>();
@@ -219,7 +248,8 @@ export class Ctx implements MonitorServices, VisualizerServices {
       });
     }
     host.onDaemonLog.on((l) => this.log[l.level === 'warn' ? 'warn' : l.level](`[${host.label}${l.runId ? ` ${l.runId}` : ''}] ${l.message}`));
-    this.extension.subscriptions.push({ dispose: () => host.dispose() });
+    // SSH hosts are disposed by their owner (SshHosts), when removed or with the extension.
+    if (host.kind === 'local') this.extension.subscriptions.push({ dispose: () => host.dispose() });
     refresh();
   }
 
@@ -258,7 +288,7 @@ export class Ctx implements MonitorServices, VisualizerServices {
     else if (pick === 'Show Log') this.log.show();
   }
 
-  private clientInfo(): { name: string; version: string } {
+  clientInfo(): { name: string; version: string } {
     return { name: 'manta-vscode', version: String((this.extension.extension.packageJSON as { version?: string }).version ?? '0.0.0') };
   }
 

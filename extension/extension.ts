@@ -1,6 +1,6 @@
 // extension/: the VS Code extension — commands, the Hosts and Runs views, the status bar, the config language
-// client, the daemon connection (local now, SSH later: one more kind of host) and the two webview panels. It talks to
-// daemons only through daemon/protocol.
+// client, the daemon connections (the local daemon and SSH hosts: ssh-ui/, hosts/ssh/) and the two webview panels. It
+// talks to daemons only through daemon/protocol.
 import * as vscode from 'vscode';
 import { MONITOR_VIEW_TYPE, VISUALIZER_VIEW_TYPE, type VisualizerOrigin, type VisualizerState } from '../daemon/protocol/webview';
 import type { HostSnapshot } from './hosts/host';

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole offline test suite — unit, daemon, webview and VS Code — in ONE node test run, so that one summary
+# The whole offline test suite — unit, daemon, distributed, SSH, webview and VS Code — in ONE node test run, so that one summary
 # covers every suite. Suites whose system part is missing (chromium, the offline VS Code server) skip
 # themselves with a message naming what to install. Builds dist/ and packages manta.vsix first. Usage: npm test [-- file ...]
 set -uo pipefail
@@ -13,7 +13,7 @@ tail -1 test-artifacts/package.log
 if [ $# -gt 0 ]; then
   files=("$@")
 else
-  mapfile -t files < <(find test/unit test/daemon test/distributed test/webview test/vscode -name '*.test.ts' 2>/dev/null | sort)
+  mapfile -t files < <(find test/unit test/daemon test/distributed test/ssh test/webview test/vscode -name '*.test.ts' 2>/dev/null | sort)
 fi
 mkdir -p test-artifacts
 tap=test-artifacts/results.tap

@@ -11,7 +11,7 @@ Usage:
                                        measure a subnet of a finished run on other data (a config's data block)
   manta delete <runDir|runId> [--force]
                                        delete a run that is not active (through the daemon when it is one of its)
-  manta daemon [--stdio] [--socket path]
+  manta daemon [--stdio] [--socket path] [--detach [--log-file path]] [--idle-exit s] [--print-socket]
                                        serve the JSON-RPC protocol (see daemon/service/PROTOCOL.md)
   manta info [--backend name]          backends, device and versions
   manta stereo-data <folder> [--count n] [--width w] [--height h] [--max-disparity d] [--format pfm|kitti|both]

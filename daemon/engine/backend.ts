@@ -73,14 +73,19 @@ async function tryTensorflow(): Promise<Attempt> {
     if (!tf.findBackend('tensorflow') || !(await tf.setBackend('tensorflow'))) {
       return { reason: `backend 'tensorflow': ${pkg} loaded but did not register with MANTA's tfjs ${tf.version.tfjs}; install ${pkg}@${tf.version.tfjs}` };
     }
-    const gpu = pkg.endsWith('-gpu');
+    // tfjs-node-gpu without its CUDA 11 libraries loads, logs that it could not load them, and computes on the CPU:
+    // say so rather than name a GPU it does not use (gpu-check.ts tells which libraries are missing).
+    const usingGpu = (tf.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice;
+    const gpu = pkg.endsWith('-gpu') && usingGpu !== false;
     const threads = os.cpus().length;
     const version = mod.version?.['tfjs-node'] ?? tf.version.tfjs;
     return {
       info: {
         backend: 'tensorflow',
         version: version === tf.version.tfjs ? tf.version.tfjs : `${tf.version.tfjs} (${pkg} ${version})`,
-        device: gpu ? `GPU (CUDA) via ${pkg}` : `CPU: ${cpuModel()} (${threads} threads), libtensorflow`,
+        device: gpu
+          ? `GPU (CUDA) via ${pkg}`
+          : `CPU: ${cpuModel()} (${threads} threads), libtensorflow${pkg.endsWith('-gpu') ? ` (${pkg} found no usable GPU: see manta info)` : ''}`,
         threads,
       },
     };

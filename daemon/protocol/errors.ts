@@ -50,7 +50,8 @@ export interface ParamProblem {
 
 /** The `data` of every error the daemon sends. */
 export interface MantaErrorData {
-  /** Every problem found, for InvalidParams, InvalidConfig, PathOutsideRoots and PathNotFound. */
+  /** Every problem found, for InvalidParams, InvalidConfig, PathOutsideRoots, PathNotFound, and the UserError of a
+   * runs folder that cannot be written (`reason` 'run.runs-dir-not-writable'). */
   problems?: ParamProblem[];
   /** Stable machine-readable reason of a UserError, e.g. 'data.missing-file'. */
   reason?: string;

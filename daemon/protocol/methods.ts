@@ -4,7 +4,7 @@
 // The page daemon/service/PROTOCOL.md describes this file (a test checks it was updated with it).
 import { NotificationType, RequestType } from 'vscode-jsonrpc';
 import type { MantaConfig } from '../../schemas/config.generated';
-import type { MantaErrorData } from './errors';
+import type { MantaErrorData, ParamProblem } from './errors';
 import type { BackendInfo, TelemetryEvent } from './events';
 import type { ResultsFile } from './results';
 import type { Arch, BackendName, JobPlacement, PhaseName } from './values';
@@ -33,6 +33,7 @@ export const Methods = {
   listRunFiles: 'manta/listRunFiles',
   readRunFile: 'manta/readRunFile',
   deleteRun: 'manta/deleteRun',
+  checkConfig: 'manta/checkConfig',
   // notifications, daemon → client
   events: 'manta/events',
   runStatus: 'manta/runStatus',
@@ -117,6 +118,30 @@ export interface HostInfo {
   allowedRoots: string[];
   socketPath?: string;
   activeRuns: number;
+  /** What the GPU engine really computes on here (protocol 1.5): checked once per daemon, on the first hostInfo. */
+  gpuEngine?: GpuEngineStatus;
+}
+/**
+ * The GPU engine, checked for what it really uses rather than what it is called: @tensorflow/tfjs-node-gpu 4.x loads
+ * libtensorflow 2.9, built for CUDA 11.2 and cuDNN 8.1, and on a host without those libraries it only logs that it
+ * could not load them and computes on the CPU. The daemon lists the GPUs (`nvidia-smi -L`), loads the engine in a
+ * short child process with its workers' environment, reads what libtensorflow logs and times one 1024×1024 matMul.
+ */
+export interface GpuEngineStatus {
+  /** The GPUs `nvidia-smi -L` lists, e.g. 'GPU 0: NVIDIA H200'; empty without nvidia-smi or GPUs. */
+  gpus: string[];
+  /** 'tfjs-node-gpu' when @tensorflow/tfjs-node-gpu can be loaded where the daemon's workers load it. */
+  engine: 'tfjs-node-gpu' | 'none';
+  /** Whether the engine computes on a GPU; undefined when there is no engine or its check failed (see advice). */
+  onGpu: boolean | undefined;
+  /** The CUDA 11 / cuDNN 8 libraries the engine needs and cannot load (empty when it runs on a GPU). */
+  missingLibraries: string[];
+  /** What to do, as sentences for the user (absent when there is nothing to do). */
+  advice?: string;
+  /** The device the engine reported, e.g. 'GPU:0 NVIDIA H200' or 'CPU'. */
+  device?: string;
+  /** Milliseconds of one 1024×1024 float32 matMul on the engine, after a warm-up one. */
+  timedMatMulMs?: number;
 }
 export type HostInfoParams = Record<string, never>;
 export const HostInfoRequest = new RequestType<HostInfoParams, HostInfo, MantaErrorData>(Methods.hostInfo);
@@ -358,6 +383,28 @@ export interface DeleteRunResult {
 /** Deletes a run that is not active — its folder and its registry entry; `InvalidRunState` for a running or paused
  * run (stop it first). Every connection then gets `manta/runStatus` with `deleted: true`. */
 export const DeleteRunRequest = new RequestType<RunRef, DeleteRunResult, MantaErrorData>(Methods.deleteRun);
+
+// ——— checking a config where it would run (protocol 1.5) ———
+
+/** As manta/startRun takes a config: `{config, configDir}` or `{configPath}` (no `job`). */
+export interface CheckConfigParams {
+  config?: MantaConfig;
+  configDir?: string;
+  configPath?: string;
+}
+export interface CheckConfigResult {
+  /** Every problem manta/startRun would refuse the config for on this host (empty: it would start), each as in
+   * the `data.problems` of startRun's refusal. */
+  problems: ParamProblem[];
+  /** Cross-field warnings (a run would log them into its events). */
+  warnings: string[];
+  /** The daemon's host name: where the data paths were looked for. */
+  host: string;
+}
+/** The checks manta/startRun runs before it starts anything — schema, checks across fields, the runs folder (allowed
+ * roots, writable) and the dataset paths on this host — answered as a list, starting nothing. A request that is not
+ * shaped as one of the two forms is refused with InvalidParams, as startRun refuses it. */
+export const CheckConfigRequest = new RequestType<CheckConfigParams, CheckConfigResult, MantaErrorData>(Methods.checkConfig);
 
 // ——— notifications (daemon → client) ———
 

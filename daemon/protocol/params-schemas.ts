@@ -129,4 +129,10 @@ export const paramsSchemas: Record<RequestMethod, object> = {
     },
   },
   [Methods.deleteRun]: runRef,
+  // Which of the two forms is given is checked by the daemon, with startRun's messages (prepare-run.ts).
+  [Methods.checkConfig]: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { config: { type: 'object' }, configDir: hostPath, configPath: hostPath },
+  },
 };

@@ -12,8 +12,9 @@ import {
   type Message,
   type NotificationType,
 } from 'vscode-jsonrpc/node';
+import { checkGpuEngine } from '../engine/gpu-check';
 import { MantaErrorCodes, type MantaErrorData } from '../protocol/errors';
-import { DaemonLogNotification, Methods, RunStatusNotification, type RequestMethod } from '../protocol/methods';
+import { DaemonLogNotification, Methods, RunStatusNotification, type GpuEngineStatus, type RequestMethod } from '../protocol/methods';
 import { PROTOCOL_VERSION } from '../protocol/version';
 import { isUserError } from '../protocol/user-error';
 import { FramedMessageWriter, GuardedMessageReader } from './framing';
@@ -22,6 +23,7 @@ import type { HostProbe } from './jobs/tasks';
 import { checkParams, invalidParams } from './params';
 import { RunManager } from './runs';
 import { Session } from './session';
+import { IdleWatch } from './idle-exit';
 import { acquireInstanceLock, type InstanceLock, type LockHolder } from './instance-lock';
 import { limitReason, limits } from './limits';
 import { ensurePrivateDir, ensureStateDir } from './paths';
@@ -47,6 +49,8 @@ export interface DaemonOptions {
   syntheticRuns?: boolean;
   /** Where the daemon's own log lines go (stderr). */
   log: (line: string) => void;
+  /** Exit (as manta/shutdown does) after this long with no client and no active run; 0 or absent: never. */
+  idleExitMs?: number;
   workerEntry?: () => WorkerEntry;
   stopGraceMs?: number;
 }
@@ -60,6 +64,8 @@ export class Daemon implements DaemonServices {
   /** The one queue of worker-forking requests (limits.taskConcurrency at once). */
   private readonly tasks = new TaskQueue();
   private probe: Promise<HostProbe> | undefined;
+  private gpuCheck: Promise<GpuEngineStatus> | undefined;
+  private idle: IdleWatch | undefined;
   private stopping: Promise<void> | undefined;
   private resolveClosed!: () => void;
   /** Resolves once the daemon has shut down. */
@@ -74,7 +80,10 @@ export class Daemon implements DaemonServices {
       cacheDir: opts.cacheDir,
       workerEntry: this.entry,
       warn: (message, runId) => this.warn(message, runId),
-      onStatus: (run, truncatedToSeq) => this.broadcast(RunStatusNotification, { run, ...(truncatedToSeq !== undefined ? { truncatedToSeq } : {}) }),
+      onStatus: (run, truncatedToSeq) => {
+        this.idle?.poke();
+        this.broadcast(RunStatusNotification, { run, ...(truncatedToSeq !== undefined ? { truncatedToSeq } : {}) });
+      },
       workerOutput: (runId, line) => opts.log(`[${runId}] ${line}`),
       stopGraceMs: opts.stopGraceMs,
     });
@@ -105,6 +114,14 @@ export class Daemon implements DaemonServices {
     }
     if (opts.stdio) daemon.serve(opts.stdio.input, opts.stdio.output, 'stdio', () => undefined);
     opts.log(`manta daemon ${opts.version} (protocol ${PROTOCOL_VERSION}) pid ${process.pid}${opts.socketPath ? ` on ${opts.socketPath}` : ''}${opts.stdio ? ' and stdio' : ''}`);
+    if (opts.idleExitMs && opts.idleExitMs > 0) {
+      const seconds = opts.idleExitMs / 1000;
+      opts.log(`exits after ${seconds} s with no client and no active run (--idle-exit)`);
+      daemon.idle = new IdleWatch(opts.idleExitMs, () => daemon.sessions.size === 0 && !daemon.runs.busy, () => {
+        opts.log(`no client and no active run for ${seconds} s (--idle-exit ${seconds}): exiting`);
+        void daemon.shutdown();
+      });
+    }
     return daemon;
   }
 
@@ -152,6 +169,15 @@ export class Daemon implements DaemonServices {
     return this.probe;
   }
 
+  /** The GPU engine check (a child process, once; a failed check is retried next time). */
+  gpuEngine(): Promise<GpuEngineStatus> {
+    if (!this.gpuCheck) {
+      this.gpuCheck = checkGpuEngine();
+      this.gpuCheck.catch(() => (this.gpuCheck = undefined));
+    }
+    return this.gpuCheck;
+  }
+
   runTask(task: WorkerTask, token?: CancellationToken): Promise<unknown> {
     if (this.stopping) return Promise.reject(new ResponseError<MantaErrorData>(MantaErrorCodes.ShuttingDown, 'the daemon is shutting down'));
     return this.tasks.run(`manta task ${task.name}`, () => runWorkerTask(this.entry(), task, (line) => this.opts.log(`[${task.name}] ${line}`), token), token);
@@ -161,6 +187,7 @@ export class Daemon implements DaemonServices {
   shutdown(): Promise<void> {
     if (!this.stopping) {
       this.stopping = (async () => {
+        this.idle?.stop();
         const interrupted = await this.runs.shutdown();
         if (interrupted.length) this.opts.log(`stopped the workers of ${interrupted.join(', ')}; they resume from their last checkpoints`);
         for (const s of this.sessions) s.close();
@@ -222,6 +249,7 @@ export class Daemon implements DaemonServices {
     const s = session;
     const flow = new FlowControl(input, output, s);
     this.sessions.add(s);
+    this.idle?.poke();
     if (transport === 'socket') {
       // A connection that never says hello is closed after limits.helloTimeoutMs.
       const timer = setTimeout(() => {
@@ -256,6 +284,7 @@ export class Daemon implements DaemonServices {
 
   private drop(session: Session): void {
     if (!this.sessions.delete(session)) return;
+    this.idle?.poke();
     this.runs.detachAll(session);
     session.close();
     // A daemon reachable only through stdio has nobody left to serve.

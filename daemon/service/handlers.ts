@@ -9,6 +9,9 @@ import {
   Methods,
   RunStatusNotification,
   type AttachParams,
+  type CheckConfigParams,
+  type CheckConfigResult,
+  type GpuEngineStatus,
   type DescribeSpaceParams,
   type DescribeSpaceResult,
   type DeleteRunResult,
@@ -41,7 +44,7 @@ import type { RunManager } from './runs';
 import type { WorkerTask } from './worker-ipc';
 import { describeSearchSpace } from './describe-space';
 import { exportedRunFiles, listRunFiles as listFilesOfRun, readRunFileChunk, readRunJson } from './run-files-rpc';
-import { checkedConfig, checkWritePath, prepareRun } from './prepare-run';
+import { checkedConfig, checkWritePath, inspectRun, prepareRun } from './prepare-run';
 import type { Session } from './session';
 
 /**
@@ -57,6 +60,8 @@ export interface DaemonServices {
   readonly syntheticRuns: boolean;
   readonly runs: RunManager;
   probeHost(): Promise<HostProbe>;
+  /** What the GPU engine really runs on (checked once; daemon/engine/gpu-check.ts). */
+  gpuEngine(): Promise<GpuEngineStatus>;
   runTask(task: WorkerTask, token?: CancellationToken): Promise<unknown>;
   shutdown(): Promise<void>;
   broadcast<P>(type: NotificationType<P>, params: P): void;
@@ -84,7 +89,7 @@ async function hello({ daemon, session }: HandlerContext, p: HelloParams): Promi
 }
 
 async function hostInfo({ daemon }: HandlerContext): Promise<HostInfo> {
-  const probe = await daemon.probeHost();
+  const [probe, gpuEngine] = await Promise.all([daemon.probeHost(), daemon.gpuEngine()]);
   const cpus = os.cpus();
   const devices = [`CPU: ${cpus[0]?.model.trim() ?? os.arch()} (${cpus.length} cores)`];
   for (const b of probe.backends) if (b.available && b.detail.startsWith('GPU') && !devices.includes(b.detail)) devices.push(b.detail);
@@ -107,12 +112,19 @@ async function hostInfo({ daemon }: HandlerContext): Promise<HostInfo> {
     allowedRoots: daemon.allowedRoots,
     ...(daemon.socketPath ? { socketPath: daemon.socketPath } : {}),
     activeRuns: daemon.runs.activeCount,
+    gpuEngine,
   };
 }
 
 async function startRun({ daemon }: HandlerContext, p: StartRunParams): Promise<RunResult> {
   const prepared = await prepareRun(p, daemon.allowedRoots);
   return { run: await daemon.runs.start(prepared, p.job) };
+}
+
+async function checkConfig({ daemon }: HandlerContext, p: CheckConfigParams): Promise<CheckConfigResult> {
+  const { refusals, warnings } = await inspectRun(p, daemon.allowedRoots, Methods.checkConfig);
+  const problems = refusals.flatMap((r) => r.data?.problems ?? [{ path: '', rule: 'refused', message: r.message }]);
+  return { problems, warnings, host: os.hostname() };
 }
 
 async function stopRun({ daemon }: HandlerContext, p: RunRef): Promise<RunResult> {
@@ -265,4 +277,5 @@ export const handlers: Record<RequestMethod, Handler> = {
   [Methods.listRunFiles]: listRunFiles,
   [Methods.readRunFile]: readRunFile,
   [Methods.deleteRun]: deleteRun,
+  [Methods.checkConfig]: checkConfig,
 };

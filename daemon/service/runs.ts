@@ -55,6 +55,11 @@ export class RunManager {
     return this.registry.all().filter((r) => r.worker).length;
   }
 
+  /** Whether any run is active: a live worker (running, pausing, stopping) or a run waiting for GPUs. */
+  get busy(): boolean {
+    return this.registry.all().some((r) => r.worker || r.status === 'running');
+  }
+
   /** The directory and config of a run, for tasks (export, latency table). */
   async configOf(runId: string): Promise<{ runDir: string; configDir: string; config: unknown }> {
     const run = this.registry.get(runId);

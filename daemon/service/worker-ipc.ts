@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { withMantaLibraryPath } from '../engine/gpu-check';
 import type { StartSyntheticRunParams } from '../protocol/methods';
 import type { Arch, BackendName, JobPlacement } from '../protocol/values';
 import type { ResolvedConfig } from '../../schemas';
@@ -71,13 +72,17 @@ function tsxExecArgv(): string[] {
   return ['--import', pathToFileURL(path.join(path.dirname(pkg), 'dist', 'loader.mjs')).href];
 }
 
-/** Forks a worker with an IPC channel (V8 serialization: strings and typed arrays pass without JSON escaping). */
+/**
+ * Forks a worker with an IPC channel (V8 serialization: strings and typed arrays pass without JSON escaping). Its
+ * environment gets MANTA_LD_LIBRARY_PATH first on LD_LIBRARY_PATH: the libraries the GPU engine needs, given to the
+ * daemon's workers only (daemon/engine/gpu-check.ts).
+ */
 export function forkWorker(entry: WorkerEntry, env: NodeJS.ProcessEnv = process.env): ChildProcess {
   return fork(entry.file, [], {
     execArgv: entry.execArgv,
     serialization: 'advanced',
     // stdout is piped, never inherited: in --stdio mode the daemon's stdout carries the protocol.
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    env,
+    env: withMantaLibraryPath(env),
   });
 }

@@ -1,5 +1,7 @@
-// One daemon host as the extension sees it — the local daemon now, an SSH host later: how to reach it, the
-// connection's state, what the host is (HostInfo), its runs, and the events of the runs someone is watching.
+// One daemon host as the extension sees it — the local daemon, or one on an SSH host: how to reach it, the
+// connection's state, what the host is (HostInfo), its runs, and the events of the runs someone is watching. A host
+// that may lose its connection (SSH) reconnects with backoff and re-attaches every watched run from the last seq it
+// holds, so watchers miss nothing and see nothing twice.
 // Plain Node: no `vscode` here, so it is tested against a real daemon without VS Code.
 import {
   AttachRequest,
@@ -20,13 +22,22 @@ import { DaemonConnection, type DaemonTransport } from './connection';
 import { Emitter, type Subscription } from './emitter';
 import { RunEvents } from './run-events';
 
-export type HostKind = 'local';
+export type HostKind = 'local' | 'ssh';
 
 export type HostState =
   | { kind: 'disconnected' }
   | { kind: 'connecting' }
   | { kind: 'connected'; via: string; daemonVersion: string }
+  /** The connection was lost; attempt `attempt` follows in `delayMs` (the runs go on on the host). */
+  | { kind: 'reconnecting'; attempt: number; delayMs: number; message: string }
   | { kind: 'failed'; message: string };
+
+/** Reconnecting after a lost connection: the waits between attempts (the last one repeats). */
+export interface ReconnectPolicy {
+  delaysMs: number[];
+  /** False for errors no retry can fix (a changed host key, a refused login): the host then stays failed. */
+  retryable?(error: unknown): boolean;
+}
 
 /** What the Hosts and Runs views show of a host: plain data. */
 export interface HostSnapshot {
@@ -55,6 +66,9 @@ export class Host {
   readonly onDidChange = new Emitter<HostSnapshot>();
   readonly onDaemonLog = new Emitter<DaemonLogParams>();
   readonly onRunStatus = new Emitter<RunSummary>();
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private disposed = false;
+  private reconnectAttempt = 0;
 
   constructor(
     readonly id: string,
@@ -62,6 +76,7 @@ export class Host {
     readonly kind: HostKind,
     private readonly openTransport: () => Promise<DaemonTransport>,
     private readonly client: { name: string; version: string },
+    private readonly reconnectPolicy?: ReconnectPolicy,
   ) {}
 
   snapshot(): HostSnapshot {
@@ -87,6 +102,7 @@ export class Host {
   connect(): Promise<DaemonConnection> {
     if (this.connection && !this.connection.isClosed) return Promise.resolve(this.connection);
     if (this.connecting) return this.connecting;
+    this.cancelReconnect();
     this.setState({ kind: 'connecting' });
     this.connecting = (async () => {
       try {
@@ -95,6 +111,7 @@ export class Host {
         this.wire(connection);
         this.connection = connection;
         this.setState({ kind: 'connected', via: connection.describe, daemonVersion: connection.hello.daemon.version });
+        this.reconnectAttempt = 0;
         await this.refresh();
         // Watchers that outlived a lost connection pick up where their events stop (a run this daemon does not
         // know — another daemon now behind the same settings — is only reported).
@@ -113,7 +130,11 @@ export class Host {
   }
 
   disconnect(): void {
-    this.connection?.dispose();
+    this.cancelReconnect();
+    this.reconnectAttempt = 0;
+    const c = this.connection;
+    this.connection = undefined; // before dispose: its close is ours, not a lost connection
+    c?.dispose();
     this.connection = undefined;
     this.setState({ kind: 'disconnected' });
   }
@@ -209,6 +230,7 @@ export class Host {
 
   dispose(): void {
     this.disconnect();
+    this.disposed = true;
     this.onDidChange.clear();
     this.onDaemonLog.clear();
     this.onRunStatus.clear();
@@ -250,8 +272,32 @@ export class Host {
     connection.onClose(() => {
       if (this.connection !== connection) return;
       this.connection = undefined;
-      this.setState({ kind: 'failed', message: `the connection to the daemon closed (${connection.describe})` });
+      const message = `the connection to the daemon closed (${connection.describe})`;
+      if (this.reconnectPolicy) this.scheduleReconnect(message);
+      else this.setState({ kind: 'failed', message });
     });
+  }
+
+  /** After a lost connection: the next attempt after the policy's wait; each failure waits longer. */
+  private scheduleReconnect(message: string): void {
+    const policy = this.reconnectPolicy!;
+    if (this.disposed) return;
+    const delays = policy.delaysMs.length ? policy.delaysMs : [1000];
+    const delayMs = delays[Math.min(this.reconnectAttempt, delays.length - 1)];
+    this.reconnectAttempt++;
+    this.setState({ kind: 'reconnecting', attempt: this.reconnectAttempt, delayMs, message });
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.connect().catch((e: unknown) => {
+        if (policy.retryable && !policy.retryable(e)) return; // connect() left the host failed, with the reason
+        this.scheduleReconnect((e as Error).message);
+      });
+    }, delayMs);
+  }
+
+  private cancelReconnect(): void {
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
   }
 
   private setState(state: HostState): void {

@@ -63,6 +63,23 @@ export class MonitorPanel extends PanelHost<MonitorCommands, MonitorNotification
     return MonitorPanel.current;
   }
 
+  private reattaching = false;
+
+  /**
+   * A host was added or changed (SSH hosts come after the panel, and connect later): the page gets the new state, and
+   * the runs of hosts that were missing or not connected when they were selected (a monitor restored with the window)
+   * are attached once their host is connected — from seq 0 or the last one held, by Host.watch.
+   */
+  hostsChanged(): void {
+    const added = this.services.allHosts().filter((h) => !this.followed.has(h));
+    for (const h of added) this.follow(h);
+    if (added.length > 0) void this.post('monitor/state', { state: this.state() });
+    const waiting = this.runs.some((r) => !this.subscriptions.has(`${r.hostId}/${r.runId}`) && this.services.host(r.hostId)?.isConnected === true);
+    if (!waiting || this.reattaching || this.isDisposed) return;
+    this.reattaching = true;
+    void this.setRuns(this.runs).finally(() => (this.reattaching = false));
+  }
+
   private constructor(
     webviewPanel: vscode.WebviewPanel,
     private readonly services: MonitorServices,
@@ -76,10 +93,17 @@ export class MonitorPanel extends PanelHost<MonitorCommands, MonitorNotification
         if (MonitorPanel.current === this) MonitorPanel.current = undefined;
       },
     });
-    for (const host of services.allHosts()) {
-      const sub = host.onDidChange.on(() => void this.post('monitor/state', { state: this.state() }));
-      this.disposables.push(sub);
-    }
+    for (const host of services.allHosts()) this.follow(host);
+  }
+
+  /** Hosts whose changes the page hears about (SSH hosts come and go after the panel opened). */
+  private readonly followed = new WeakSet<Host>();
+
+  private follow(host: Host): void {
+    if (this.followed.has(host)) return;
+    this.followed.add(host);
+    const sub = host.onDidChange.on(() => void this.post('monitor/state', { state: this.state() }));
+    this.disposables.push(sub);
   }
 
   get runRefs(): readonly RunRef[] {
@@ -93,10 +117,14 @@ export class MonitorPanel extends PanelHost<MonitorCommands, MonitorNotification
 
   state(): MonitorState {
     const hosts = this.services.allHosts().map((h) => h.snapshot());
+    // Only the hosts of the runs shown matter (the local one when none is): an SSH host nobody uses is no reason to wait.
+    const relevant = hosts.filter((h) => (this.runs.length ? this.runs.some((r) => r.hostId === h.id) : h.kind === 'local'));
     const waitingFor = (): string | null => {
-      const down = hosts.find((h) => h.state.kind === 'failed');
+      const down = relevant.find((h) => h.state.kind === 'failed');
       if (down && down.state.kind === 'failed') return `the daemon on ${down.label} is not reachable: ${down.state.message}`;
-      if (hosts.some((h) => h.state.kind === 'connecting')) return 'connecting to the daemon';
+      const back = relevant.find((h) => h.state.kind === 'reconnecting');
+      if (back && back.state.kind === 'reconnecting') return `reconnecting to ${back.label} (attempt ${back.state.attempt}); the run goes on there`;
+      if (relevant.some((h) => h.state.kind === 'connecting')) return 'connecting to the daemon';
       if (this.runs.length === 0) return 'no run selected: pick one in the Runs view or start a search';
       return null;
     };
@@ -106,7 +134,7 @@ export class MonitorPanel extends PanelHost<MonitorCommands, MonitorNotification
       hosts: hosts.map((h) => ({
         id: h.id,
         label: h.label,
-        connection: h.state.kind === 'connected' ? 'connected' : h.state.kind === 'connecting' ? 'connecting' : 'down',
+        connection: h.state.kind === 'connected' ? 'connected' : h.state.kind === 'connecting' || h.state.kind === 'reconnecting' ? 'connecting' : 'down',
         backend: h.info?.defaultBackend ? `${h.info.defaultBackend.backend} · ${h.info.defaultBackend.device}` : undefined,
       })),
       waiting: waitingFor(),

@@ -25,6 +25,16 @@ export interface DiagnoseOptions {
   /** Absolute folder of the config file, for dataset paths. */
   configDir?: string;
   probe?: FileProbe;
+  /** The machine file paths are checked on, named in those problems (a search on an SSH host checks its own). */
+  checkedOn?: string;
+}
+
+const PATH_RULES = new Set(['exists', 'is-file', 'is-directory']);
+
+/** Data paths are paths on the host that trains: say which host this check looked on. */
+function withHost(message: string, rule: string, checkedOn: string | undefined): string {
+  if (!PATH_RULES.has(rule) || !checkedOn) return message;
+  return `${message} — checked on ${checkedOn}; a search started on an SSH host checks the paths there`;
 }
 
 function propertyNames(root: Node | undefined, parentPointer: string): string[] {
@@ -81,7 +91,7 @@ export function diagnoseConfig(text: string, options: DiagnoseOptions = {}): Con
         path: c.path,
         rule: c.rule,
         source: 'daemon',
-        message: c.message.startsWith('/') ? c.message : `${c.path}: ${c.message}`,
+        message: withHost(c.message.startsWith('/') ? c.message : `${c.path}: ${c.message}`, c.rule, options.checkedOn),
         fixes: fixesFor(c, parsed.value),
       });
     }
@@ -93,7 +103,7 @@ export function diagnoseConfig(text: string, options: DiagnoseOptions = {}): Con
       path: c.path,
       rule: c.rule,
       source: 'editor',
-      message: c.message,
+      message: withHost(c.message, c.rule, options.checkedOn),
       fixes: c.fixes ?? [],
     });
   }

@@ -3,6 +3,7 @@
 // pure function of the text (diagnose.ts, checks.ts) and this file only wires them to LSP. The one thing it asks of
 // the outside is the search space's MACs and parameters: the client forwards that to the daemon (lsp-ext.ts).
 import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -27,6 +28,9 @@ import type { FileProbe } from './checks';
 import { completeConfig } from './completions';
 import { diagnoseConfig, type ConfigDiagnostic } from './diagnose';
 import { fixEdits } from './fixes';
+
+/** Where this server runs (the workspace's machine: with Remote-SSH, that remote host). */
+const CHECKED_ON = `this machine (${hostname()})`;
 import type { MantaConfig } from '../../schemas';
 import { hoverConfig, hoversSpace } from './hovers';
 import { parseConfigText, type Span } from './locate';
@@ -108,7 +112,7 @@ function toDiagnostic(doc: TextDocument, d: ConfigDiagnostic): Diagnostic {
 }
 
 function validate(doc: TextDocument): void {
-  const found = diagnoseConfig(doc.getText(), { configDir: configDirOf(doc.uri), probe });
+  const found = diagnoseConfig(doc.getText(), { configDir: configDirOf(doc.uri), probe, checkedOn: CHECKED_ON });
   void connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics: found.map((d) => toDiagnostic(doc, d)) });
 }
 
@@ -172,7 +176,7 @@ connection.onCodeAction(({ textDocument, range: wanted }) => {
   const from = doc.offsetAt(wanted.start);
   const to = doc.offsetAt(wanted.end);
   const actions: CodeAction[] = [];
-  for (const d of diagnoseConfig(text, { configDir: configDirOf(doc.uri), probe })) {
+  for (const d of diagnoseConfig(text, { configDir: configDirOf(doc.uri), probe, checkedOn: CHECKED_ON })) {
     if (d.span.end < from || d.span.start > to) continue;
     for (const fix of d.fixes) {
       const edits = fixEdits(text, fix);

@@ -52,9 +52,17 @@ export class MantaStatusBar implements vscode.Disposable {
       this.unwatch();
       this.followed = undefined;
     }
-    const failed = hosts.find((h) => h.state.kind === 'failed');
+    // An SSH host that failed says so where it was connected (notification, Hosts view); the local one here too.
+    const failed = hosts.find((h) => h.state.kind === 'failed' && h.kind === 'local');
+    const reconnecting = hosts.find((h) => h.state.kind === 'reconnecting');
     const connected = hosts.some((h) => h.state.kind === 'connected');
-    if (failed && failed.state.kind === 'failed') {
+    if (reconnecting && reconnecting.state.kind === 'reconnecting') {
+      this.item.text = '$(sync~spin) MANTA';
+      this.item.tooltip = `MANTA: reconnecting to ${reconnecting.label} (attempt ${reconnecting.state.attempt}); its runs go on there`;
+      this.item.command = 'manta.hosts.focus';
+      this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
+      this.show();
+    } else if (failed && failed.state.kind === 'failed') {
       this.item.text = '$(error) MANTA';
       this.item.tooltip = `MANTA daemon not reachable: ${failed.state.message} — click to retry`;
       this.item.command = { command: 'manta.connectHost', title: 'Connect', arguments: [failed.id] };

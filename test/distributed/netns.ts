@@ -4,6 +4,12 @@
 // `ip link set` of its port on the switch. The test process stays in the root namespace and talks to each daemon over
 // its Unix socket (path sockets are reachable from every network namespace; the daemon's single-instance lock, an
 // abstract socket, is per namespace, but each host has its own state folder anyway).
+//
+// Only for the SSH tests (test/ssh): `Network.create(count, subnet, { editorPort: true })` also plugs the ROOT
+// namespace into the switch (a veth pair, `<id>-ed` in the root namespace with address <subnet>.250/24, `ped` on the
+// bridge), so that the test process, standing for the editor's machine, reaches the hosts over TCP (an sshd in a
+// host's namespace). This is the one thing the suite adds to the machine's own namespace (a link and the route to
+// <subnet>.0/24 that comes with its address); destroy() deletes it, and a crashed run's is removed by the next one.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
@@ -73,6 +79,16 @@ function killInside(ns: string): void {
 /** Removes namespaces of this prefix left by a test process that no longer runs (a crashed earlier run). */
 export function removeStaleNamespaces(): string[] {
   const removed: string[] = [];
+  // Editor ports (root-namespace ends `mmh-<pid>-ed`) of such runs.
+  const links = tryIp(['-o', 'link', 'show']);
+  if (links.ok) {
+    for (const line of links.out.split('\n')) {
+      const m = new RegExp(`^\\d+:\\s+(${NS_PREFIX}(\\d+)-ed)[@:]`).exec(line);
+      if (!m || Number(m[2]) === process.pid || alive(Number(m[2]))) continue;
+      tryIp(['link', 'del', m[1]]);
+      removed.push(m[1]);
+    }
+  }
   const list = tryIp(['netns', 'list']);
   if (!list.ok) return removed;
   for (const line of list.out.split('\n')) {
@@ -127,6 +143,14 @@ export function staleDistSource(): string | undefined {
   return walk(path.join(repoRoot, 'daemon')) ?? walk(path.join(repoRoot, 'schemas'));
 }
 
+export interface NetworkOptions {
+  /**
+   * Only for the SSH tests: plug the root namespace (the test process, "the editor's machine") into the switch, at
+   * <subnet>.250, so that it reaches the hosts' addresses over TCP. See the header.
+   */
+  editorPort?: boolean;
+}
+
 export interface HostDaemon extends TestDaemon {
   host: Host;
 }
@@ -138,6 +162,9 @@ export interface HostDaemon extends TestDaemon {
 export class Network {
   readonly hosts: Host[] = [];
   readonly switchNs: string;
+  /** With the editor port: its link in the root namespace (`<id>-ed`, at most 15 characters) and its address. */
+  editorLink?: string;
+  editorAddress?: string;
   private readonly daemons = new Set<HostDaemon>();
   private destroyed = false;
   private readonly onExit = () => this.destroySync();
@@ -151,7 +178,7 @@ export class Network {
     this.switchNs = `${id}-sw`;
   }
 
-  static create(count: number, subnet = '10.77.0'): Network {
+  static create(count: number, subnet = '10.77.0', options: NetworkOptions = {}): Network {
     removeStaleNamespaces();
     const net = new Network(`${NS_PREFIX}${process.pid}`);
     process.on('exit', net.onExit);
@@ -188,6 +215,19 @@ export class Network {
         };
         for (const d of [host.home, host.runtime, host.configDir]) mkdirSync(d, { recursive: true, mode: 0o700 });
         net.hosts.push(host);
+      }
+      if (options.editorPort) {
+        // `mmh-<pid>-ed`: 14 characters with a 7-digit pid, within Linux's 15. Made in the root namespace with its
+        // peer moved straight to the switch.
+        const link = `${net.id}-ed`;
+        if (link.length > 15) throw new Error(`interface name ${link} is longer than 15 characters`);
+        net.editorLink = link;
+        ip(['link', 'add', link, 'type', 'veth', 'peer', 'name', 'ped', 'netns', net.switchNs]);
+        ip(['-n', net.switchNs, 'link', 'set', 'ped', 'master', 'br0']);
+        ip(['-n', net.switchNs, 'link', 'set', 'ped', 'up']);
+        net.editorAddress = `${subnet}.250`;
+        ip(['addr', 'add', `${net.editorAddress}/24`, 'dev', link]);
+        ip(['link', 'set', link, 'up']);
       }
     } catch (e) {
       net.destroySync();
@@ -317,6 +357,9 @@ export class Network {
     process.off('exit', this.onExit);
     for (const signal of SIGNALS) process.off(signal, this.onSignal);
     for (const d of this.daemons) if (d.proc.exitCode === null && d.proc.signalCode === null) d.proc.kill('SIGKILL');
+    // The editor port: deleting one end of a veth pair deletes both, at once (a namespace's links go with it only
+    // when the kernel gets round to cleaning the namespace up).
+    if (this.editorLink) tryIp(['link', 'del', this.editorLink]);
     for (const ns of [...this.hosts.map((h) => h.ns), this.switchNs]) {
       killInside(ns);
       tryIp(['netns', 'del', ns]);

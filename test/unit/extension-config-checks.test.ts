@@ -167,6 +167,9 @@ test('dataset paths are resolved against the config folder and must exist with t
     ['/data/trainLabels', 'exists'],
     ['/data/testImages', 'is-file'],
   ]);
+  // the language server names the machine it looked on: a search on an SSH host checks the paths there
+  const named = diagnoseConfig(text(c), { configDir: dir, probe: fsProbe, checkedOn: 'this machine (box)' }).find((x) => x.rule === 'exists');
+  assert.match(named?.message ?? '', /missing\.gz.* — checked on this machine \(box\); a search started on an SSH host checks the paths there$/);
   // without a folder to resolve against, nothing is claimed about files
   assert.deepEqual(diagnoseConfig(text(c)).filter((x) => x.rule === 'exists'), []);
 });

@@ -1,4 +1,5 @@
-// The extension's pure models: the Hosts and Runs tree nodes and the status-bar choice made from host snapshots, the
+// The extension's pure models: the Hosts and Runs tree nodes (local and SSH hosts: address, reconnecting, system,
+// GPUs and the GPU engine; where "local" is) and the status-bar choice made from host snapshots, the
 // per-run event store that replays, de-duplicates and cuts back a run's events, and the supernet a config gives the
 // visualizer (classification and stereo).
 import { test } from 'node:test';
@@ -8,7 +9,7 @@ import { join } from 'node:path';
 import type { HostInfo, RunSummary, TelemetryEvent } from '../../daemon/protocol';
 import type { HostSnapshot } from '../../extension/hosts/host';
 import { RunEvents } from '../../extension/hosts/run-events';
-import { activeRun, hostNodes, runNodes, runProgressText } from '../../extension/views/tree-model';
+import { activeRun, gpuEngineNode, hostNodes, localHostLabel, runNodes, runProgressText, type HostExtras } from '../../extension/views/tree-model';
 import { supernetView } from '../../extension/server/supernet-view';
 
 const log: TelemetryEvent[] = readFileSync(join(__dirname, '../fixtures/extension/tiny-run.events.jsonl'), 'utf8')
@@ -62,6 +63,98 @@ test('an unreachable host says why and connects on click', () => {
   assert.equal(node.contextValue, 'manta.host.disconnected');
   assert.deepEqual(node.command, { command: 'manta.connectHost', title: 'Connect', arguments: ['local'] });
   assert.equal(node.children![0].label, 'connect ENOENT /tmp/manta-0/daemon.sock');
+});
+
+test('an SSH host shows user@host:port, reconnects with its attempt, and connects on click only when idle', () => {
+  const extras = new Map<string, HostExtras>([['ssh:gpu', { address: 'me@gpu.lan:22', via: 'bastion', source: 'ssh-config' }]]);
+  const idle: HostSnapshot = { id: 'ssh:gpu', label: 'gpu', kind: 'ssh', state: { kind: 'disconnected' }, runs: [] };
+  const [n0] = hostNodes([idle], extras);
+  assert.equal(n0.description, 'me@gpu.lan:22 · not connected');
+  assert.equal(n0.contextValue, 'manta.host.disconnected.ssh');
+  assert.deepEqual(n0.command, { command: 'manta.connectHost', title: 'Connect', arguments: ['ssh:gpu'] });
+  assert.match(n0.tooltip!, /me@gpu\.lan:22 via bastion/);
+  assert.match(n0.tooltip!, /from ~\/\.ssh\/config/);
+  const lost: HostSnapshot = { ...idle, state: { kind: 'reconnecting', attempt: 2, delayMs: 5000, message: 'the connection to the daemon closed (ssh gpu:/tmp/manta-1000/daemon.sock)' } };
+  const [n1] = hostNodes([lost], extras);
+  assert.equal(n1.description, 'me@gpu.lan:22 · reconnecting (attempt 2)…');
+  assert.equal(n1.contextValue, 'manta.host.reconnecting.ssh', 'it can be disconnected while it retries');
+  assert.equal(n1.command, undefined, 'a click does not start a second attempt');
+  assert.equal(n1.icon, 'sync');
+  assert.equal(n1.children![0].label, 'connection lost; attempt 2 in 5 s');
+  assert.match(n1.children![0].tooltip!, /daemon closed/);
+  // a setting entry that cannot be used says why
+  const [n2] = hostNodes([{ ...idle, id: 'ssh:bad', label: 'bad' }], new Map([['ssh:bad', { problem: 'manta.remoteHosts entry "bad": port must be a whole number' }]]));
+  assert.equal(n2.children![0].icon, 'error');
+});
+
+test('a connected SSH host shows its system, GPUs and the GPU engine it really computes on', () => {
+  const gpuInfo: HostInfo = {
+    ...info,
+    hostname: 'gpu-box',
+    versions: { ...info.versions, node: '22.3.0' },
+    gpuEngine: {
+      gpus: ['GPU 0: NVIDIA H200 (UUID: GPU-1)', 'GPU 1: NVIDIA H200 (UUID: GPU-2)'],
+      engine: 'tfjs-node-gpu',
+      onGpu: true,
+      missingLibraries: [],
+      device: 'GPU:0 NVIDIA H200',
+      timedMatMulMs: 0.42,
+    },
+  };
+  const snap: HostSnapshot = { id: 'ssh:gpu', label: 'gpu', kind: 'ssh', state: { kind: 'connected', via: 'ssh gpu:/tmp/manta-1000/daemon.sock', daemonVersion: '0.1.0' }, info: gpuInfo, runs: [] };
+  const extras = new Map<string, HostExtras>([['ssh:gpu', { address: 'me@gpu.lan:2222', probe: { os: 'Linux', arch: 'x86_64', node: 'v22.3.0', gpus: [] } }]]);
+  const [node] = hostNodes([snap], extras);
+  assert.equal(node.description, 'me@gpu.lan:2222 · connected · wasm');
+  assert.equal(node.contextValue, 'manta.host.connected.ssh');
+  const byLabel = Object.fromEntries(node.children!.map((c) => [c.label, c]));
+  assert.deepEqual(node.children!.map((c) => c.label), ['Daemon', 'System', 'Backend', 'Devices', 'Machine', 'GPUs', 'GPU engine']);
+  assert.equal(byLabel.System.description, 'linux x64 · Node 22.3.0');
+  assert.equal(byLabel.GPUs.description, '2 × NVIDIA H200');
+  assert.equal(byLabel['GPU engine'].description, 'tfjs-node-gpu on 2 GPUs · 1024² matMul 0.4 ms');
+  assert.equal(byLabel['GPU engine'].icon, 'pass');
+  // before the daemon answers, the probe says what the host is
+  const [probed] = hostNodes([{ ...snap, state: { kind: 'connecting' }, info: undefined }], extras);
+  assert.equal(probed.children!.find((c) => c.label === 'System')!.description, 'Linux x86_64 · Node 22.3.0');
+});
+
+test('a GPU engine that falls back to the CPU names the missing libraries, with the advice as tooltip', () => {
+  const missing = gpuEngineNode('ssh:gpu', {
+    gpus: ['GPU 0: NVIDIA A100'],
+    engine: 'tfjs-node-gpu',
+    onGpu: false,
+    missingLibraries: ['libcudart.so.11.0', 'libcudnn.so.8'],
+    advice: 'Install CUDA 11 and cuDNN 8, or point manta.remote.cudaLibraryPath at them.',
+    device: 'CPU',
+  })!;
+  assert.equal(missing.label, 'GPU engine');
+  assert.equal(missing.description, 'tfjs-node-gpu: missing libcudart.so.11.0, libcudnn.so.8');
+  assert.equal(missing.icon, 'warning');
+  assert.match(missing.tooltip!, /cudaLibraryPath/);
+  const none = gpuEngineNode('h', { gpus: ['GPU 0: X'], engine: 'none', onGpu: undefined, missingLibraries: [] })!;
+  assert.equal(none.description, 'none for 1 GPU');
+  assert.match(none.tooltip!, /installGpuEngine/);
+  assert.equal(gpuEngineNode('h', { gpus: [], engine: 'none', onGpu: undefined, missingLibraries: [] }), undefined, 'no GPUs, nothing to say');
+});
+
+test('the local host says where "local" is', () => {
+  assert.equal(localHostLabel(undefined), 'Local (this machine)');
+  assert.equal(localHostLabel('ssh-remote'), 'Local (Remote-SSH host)');
+  assert.equal(localHostLabel('dev-container'), 'Local (Dev Container)');
+  assert.equal(localHostLabel('wsl'), 'Local (WSL)');
+  assert.equal(localHostLabel('something-new'), 'Local (something-new)');
+});
+
+test('runs of an SSH host carry .ssh in their context value (Fetch Run Files); idle SSH hosts without runs are not listed', () => {
+  const local: HostSnapshot = { id: 'local', label: 'Local', kind: 'local', state: { kind: 'connected', via: 'x', daemonVersion: '1' }, runs: [run('a-1', 'running', 5)] };
+  const gpu: HostSnapshot = { id: 'ssh:gpu', label: 'gpu', kind: 'ssh', state: { kind: 'connected', via: 'y', daemonVersion: '1' }, runs: [run('b-2', 'completed', 3), run('c-3', 'paused', 2)] };
+  const idle: HostSnapshot = { id: 'ssh:idle', label: 'idle', kind: 'ssh', state: { kind: 'disconnected' }, runs: [] };
+  const nodes = runNodes([local, gpu, idle]);
+  assert.deepEqual(nodes.map((n) => n.label), ['Local', 'gpu']);
+  assert.equal(nodes[1].icon, 'remote');
+  assert.deepEqual(nodes[1].children!.map((c) => c.contextValue), ['manta.run.completed.ssh', 'manta.run.paused.ssh.resumable']);
+  assert.deepEqual(nodes[0].children!.map((c) => c.contextValue), ['manta.run.running']);
+  // with only the local host (and idle SSH hosts) the runs are at the top
+  assert.deepEqual(runNodes([local, idle]).map((n) => n.label), ['a']);
 });
 
 test('runs show status and progress, with the context value that picks their menu', () => {
