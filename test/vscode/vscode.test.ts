@@ -10,7 +10,8 @@
 // A second daemon runs in its own mount namespace (`unshare -m`) with a private tmpfs over its state and runs, its
 // socket on a shared path: a daemon whose files the extension cannot see at all, as a remote one behind a forwarded
 // socket; the suite reaches a finished run of it through the protocol only (needs root; skipped with a message
-// otherwise).
+// otherwise). A real sshd on a loopback port is an SSH host named in an ssh config of the test's own
+// (manta.ssh.configFile, its own known_hosts and key): the suite connects to it, deploys, searches and fetches.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -22,7 +23,8 @@ import * as esbuild from 'esbuild';
 import { chromium, type Browser, type Frame } from 'playwright-core';
 import { StartRunRequest, type MantaConfig } from '../../daemon/protocol';
 import { connectSocket } from '../../daemon/service/client';
-import type { PrivateDaemonSetup, SuiteResults } from './suite/index';
+import type { PrivateDaemonSetup, SshHostSetup, SuiteResults } from './suite/index';
+import { sshdUnavailable, startSshd, type TestSshd } from '../ssh/sshd';
 
 const ROOT = resolve(__dirname, '../..');
 const SERVER = join(ROOT, '.cache/vscode-server-4.100.3/node_modules/code-server/lib/vscode');
@@ -162,6 +164,31 @@ test('the extension passes its integration suite in a real VS Code (offline serv
     // a daemon of the test's own, not whatever listens on the user's socket
     'manta.daemon.connect': 'spawn',
   };
+  // An SSH host as users add one: a Host entry of an ssh config (the test's own, not ~/.ssh/config).
+  const sshSkip = sshdUnavailable();
+  let sshd: TestSshd | undefined;
+  let sshSetup: SshHostSetup | undefined;
+  if (!sshSkip) {
+    sshd = await startSshd({ env: { TMPDIR: join(work, 'ssh-host-tmp') } });
+    const sshConfig = join(work, 'ssh_config');
+    writeFileSync(
+      sshConfig,
+      [
+        'Host manta-gpu',
+        `  HostName ${sshd.host}`,
+        `  Port ${sshd.port}`,
+        `  User ${sshd.user}`,
+        `  IdentityFile ${sshd.clientKeyFile}`,
+        '  IdentitiesOnly yes',
+        `  UserKnownHostsFile ${sshd.knownHostsFile}`,
+        '',
+      ].join('\n'),
+    );
+    Object.assign(settings, { 'manta.ssh.configFile': sshConfig });
+    sshSetup = { hostId: 'ssh:manta-gpu', home: sshd.home, fetchTo: join(work, 'fetched') };
+  } else {
+    t.diagnostic(`the suite's SSH host test is skipped: ${sshSkip}`);
+  }
   for (const dir of ['Machine', 'User']) {
     mkdirSync(join(userData, dir), { recursive: true });
     writeFileSync(join(userData, dir, 'settings.json'), JSON.stringify(settings, null, 2));
@@ -190,6 +217,8 @@ test('the extension passes its integration suite in a real VS Code (offline serv
       MANTA_VSCODE_REPOSITORY: ROOT,
       MANTA_VSCODE_HOSTILE_NODE: JSON.stringify({ nodePath: hostileNode, marker: hostileMarker }),
     };
+    if (sshSetup) suiteEnv.MANTA_VSCODE_SSH = JSON.stringify(sshSetup);
+    else suiteEnv.MANTA_VSCODE_SSH_SKIP = sshSkip ?? 'no sshd';
     if (privateSkip) {
       suiteEnv.MANTA_VSCODE_PRIVATE_SKIP = privateSkip;
       t.diagnostic(`the suite's test against a daemon in its own mount namespace is skipped: ${privateSkip}`);
@@ -283,11 +312,13 @@ test('the extension passes its integration suite in a real VS Code (offline serv
     assert.ok(inspected, 'the monitor page was inspected in the workbench');
     const fashionSkip = !existsSync('/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz');
     if (fashionSkip) t.diagnostic('the suite\'s test of the shipped Fashion-MNIST example is skipped: apt-get install -y dataset-fashion-mnist');
-    assert.equal(outcome.pending, (privateSkip ? 1 : 0) + (fashionSkip ? 1 : 0), 'only the private-daemon and Fashion-MNIST tests may be skipped, and only when they cannot run here');
+    assert.equal(outcome.pending, (privateSkip ? 1 : 0) + (fashionSkip ? 1 : 0) + (sshSkip ? 1 : 0), 'only the private-daemon, Fashion-MNIST and SSH tests may be skipped, and only when they cannot run here');
   } finally {
     await browser?.close().catch(() => undefined);
     endGroup(server);
     endGroup(privateDaemon);
+    // sshd.stop() also ends what its sessions started: the daemon deployed there, detached by design.
+    await sshd?.stop();
     mkdirSync(ARTIFACTS, { recursive: true });
     writeFileSync(join(ARTIFACTS, 'vscode-server.log'), serverLog.join(''));
     if (privateLog.length) writeFileSync(join(ARTIFACTS, 'vscode-private-daemon.log'), privateLog.join(''));

@@ -1,11 +1,12 @@
 // The extension in a real VS Code: activation, diagnostics of a config from the language server, Start Search on the
-// local daemon with the built-in synthetic dataset, the Runs tree and the monitor following the run to its end.
+// local daemon with the built-in synthetic dataset, the Runs tree and the monitor following the run to its end; an SSH
+// host from an ssh config: connect (deploy), Start Search there, the monitor following it, its files fetched back.
 import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { MantaApi } from '../../../extension/extension';
-import type { PrivateDaemonSetup } from './index';
+import type { PrivateDaemonSetup, SshHostSetup } from './index';
 
 const EXTENSION_ID = 'manta.manta';
 
@@ -310,6 +311,48 @@ export function extensionSuite(): void {
       assert.equal(await vscode.commands.executeCommand('manta.deleteRun', ref, { confirmed: true }), true);
       await until('the run to leave the Runs tree', () => (api.runsTree().some((n) => n.id === `local/${run.runId}`) ? undefined : true));
       assert.equal(api.hosts()[0].runs.some((r) => r.runId === run.runId), false);
+    });
+
+    test('an SSH host from the ssh config: Connect deploys the daemon, Start Search runs there, the monitor follows, Fetch brings the files back', async function () {
+      const env = process.env.MANTA_VSCODE_SSH;
+      if (!env) {
+        console.log(`skipped: ${process.env.MANTA_VSCODE_SSH_SKIP ?? 'no test sshd was started'}`);
+        return this.skip();
+      }
+      const setup = JSON.parse(env) as SshHostSetup;
+      const listed = await until('the ssh config\'s host in the Hosts view', () => api.hostsTree().find((n) => n.id === setup.hostId));
+      assert.match(listed.description ?? '', /not connected/);
+      assert.equal(await vscode.commands.executeCommand('manta.connectHost', setup.hostId), true, 'Connect to Host succeeded');
+      const host = await until('the SSH host connected', () => api.hosts().find((h) => h.id === setup.hostId && h.state.kind === 'connected'), 120_000);
+      assert.equal(host.kind, 'ssh');
+      assert.ok(host.info, 'the daemon on the host answered hostInfo');
+      const runId = await vscode.commands.executeCommand<string | undefined>('manta.startSearch', workspaceFile('tiny.manta.json'), { hostId: setup.hostId });
+      assert.ok(runId, 'Start Search on the SSH host returned the run id');
+      assert.deepEqual(api.monitor()?.selected, [{ hostId: setup.hostId, runId }]);
+      const run = await until(
+        'the remote run to complete',
+        () => {
+          const r = api.hosts().find((h) => h.id === setup.hostId)?.runs.find((x) => x.runId === runId);
+          assert.ok(!r || !/failed|stopped|interrupted/.test(r.status), `the remote run ended ${r?.status}: ${r?.message}`);
+          return r?.status === 'completed' ? r : undefined;
+        },
+        150_000,
+      );
+      assert.ok(run.runDir.startsWith(setup.home), `the run lives on the host, under its home: ${run.runDir}`);
+      const events = await until('every event at the monitor', () => {
+        const n = api.monitor()?.events[runId];
+        return n !== undefined && n >= run.nextSeq ? n : undefined;
+      });
+      assert.equal(events, run.nextSeq, 'the monitor holds each event of the remote run once');
+      const fetched = await vscode.commands.executeCommand<{ dir: string; files: string[] } | undefined>('manta.fetchRun', { hostId: setup.hostId, runId }, setup.fetchTo);
+      assert.ok(fetched, 'Fetch Run Files returned what it wrote');
+      assert.ok(fetched.dir.startsWith(setup.fetchTo));
+      const names = fetched.files.map((f) => f.slice(fetched.dir.length + 1));
+      assert.ok(['results.json', 'report.html', 'config.json', 'subnets/0/model.json'].every((n) => names.includes(n)), `fetched: ${names.join(', ')}`);
+      const results = JSON.parse(readFileSync(join(fetched.dir, 'results.json'), 'utf8')) as { front: unknown[] };
+      assert.ok(results.front.length > 0, 'the fetched results hold the front');
+      assert.match(readFileSync(join(fetched.dir, 'report.html'), 'utf8'), /<html/i);
+      assert.equal(await vscode.commands.executeCommand('manta.disconnectHost', setup.hostId), true);
     });
   });
 }

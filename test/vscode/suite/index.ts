@@ -18,6 +18,16 @@ export interface PrivateDaemonSetup {
   exportTo: string;
 }
 
+/** A real sshd the suite reaches as an SSH host named in an ssh config (manta.ssh.configFile). */
+export interface SshHostSetup {
+  /** The host's id in the extension: 'ssh:<alias>'. */
+  hostId: string;
+  /** The home folder sessions on it get (the daemon is deployed under it). */
+  home: string;
+  /** A local folder to fetch run files into. */
+  fetchTo: string;
+}
+
 export interface SuiteResults {
   passed: number;
   failed: number;
