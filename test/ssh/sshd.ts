@@ -502,7 +502,8 @@ class Sshd implements TestSshd {
   killConnections(): number {
     if (!this.pid) return 0;
     const table = processTable();
-    const connections = [...table].filter(([, p]) => p.ppid === this.pid).map(([pid]) => pid);
+    // A connection killed a moment ago may linger as a zombie until sshd reaps it: it is no connection any more.
+    const connections = [...table].filter(([pid, p]) => p.ppid === this.pid && !zombie(pid)).map(([pid]) => pid);
     for (const c of connections) {
       for (const pid of [c, ...descendants(c, table)]) if (isSshd(table.get(pid)?.comm)) kill(pid);
     }
