@@ -14,6 +14,7 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { canConnect, repoRoot, tempDir, waitFor, type TestDaemon } from '../daemon/harness';
+import { processAlive as alive } from '../../daemon/service/processes';
 
 /** Namespace names start with this, then the test process's pid: `mmh-<pid>-h0`, `mmh-<pid>-sw`. */
 export const NS_PREFIX = 'mmh-';
@@ -49,15 +50,6 @@ export function netnsUnavailable(): string | undefined {
     return undefined;
   } finally {
     tryIp(['netns', 'del', probe]);
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -33,6 +33,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { tempDir } from '../daemon/harness';
+import { processAlive as alive } from '../../daemon/service/processes';
 
 export const SSHD_PATH = '/usr/sbin/sshd';
 
@@ -551,15 +552,6 @@ class Sshd implements TestSshd {
       for (const pid of left) kill(pid);
       await new Promise((r) => setTimeout(r, 25));
     }
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
