@@ -5,14 +5,12 @@
 // Input: images [N, r, r, C] (NHWC); output: logits [N, classes] (apply softmax for probabilities).
 import { tf } from '../engine';
 import type { ActivationName } from '../engine/ops';
-import { BN_EPSILON } from './elastic';
+import { BN_EPSILON, type SubnetWeights } from './elastic';
 import { layerNames } from './layer-names';
 import type { BlockLayout, SubnetLayout } from './layout';
 
 export { layerNames };
-
-/** Weights of each weighted layer of the extracted model, by layer name, in the stock layer's weight order. */
-export type SubnetWeights = Map<string, tf.Tensor[]>;
+export type { SubnetWeights };
 
 
 export type Sym = tf.SymbolicTensor;

@@ -3,7 +3,6 @@
 // the schema still rejects. Also the quick fixes, as plain data, for the daemon's rules. Pure functions of the parsed
 // config; the file system only through an injected probe.
 import { configSchema } from '../../schemas';
-import { segmentsPointer } from './locate';
 
 export type Severity = 'error' | 'warning' | 'info';
 

@@ -1,6 +1,6 @@
 // The extension's SSH layer as the SSH tests drive it: scripted prompts (answer as a user would, record what was
 // asked), an in-memory secret store, a host spec for a test sshd, and a link that records its progress and log.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { SshDaemonLink } from '../../extension/hosts/ssh/link';
@@ -92,36 +92,4 @@ export function makeLink(spec: SshHostSpec, bundle: DaemonBundle, options: { pro
     client: CLIENT,
   });
   return { link, progress, log, prompts };
-}
-
-/** Pids of processes whose command line contains `needle` (the host shares this machine's process table). */
-export function processesMatching(needle: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ').includes(needle)) pids.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
-}
-
-/** Live processes started through a test sshd's sessions (they carry its MANTA_TEST_SSHD marker), zombies excluded. */
-export function hostProcesses(sshd: TestSshd): { pid: number; cmdline: string }[] {
-  const marker = `MANTA_TEST_SSHD=${sshd.dir}`;
-  const found: { pid: number; cmdline: string }[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (!readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(marker)) continue;
-      const state = readFileSync(`/proc/${entry}/stat`, 'utf8').replace(/^.*\) /, '')[0];
-      if (state === 'Z') continue;
-      found.push({ pid: Number(entry), cmdline: readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ').trim() });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
 }

@@ -6,7 +6,7 @@
 // own event log has them. A changed host key and an unknown host without consent are refused.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, promises as fs, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, promises as fs, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { StartRunRequest, StopRunRequest, type RunSummary, type TelemetryEvent } from '../../daemon/protocol';
@@ -14,8 +14,8 @@ import { Host } from '../../extension/hosts/host';
 import { readDaemonBundle, remoteBundleDir, type DaemonBundle } from '../../extension/hosts/ssh/deploy';
 import { SshHostError } from '../../extension/hosts/ssh/types';
 import { readLogSeqs, repoRoot, tempDir, tinyConfig, waitFor } from '../daemon/harness';
-import { CLIENT, hostProcesses, makeLink, MapSecrets, processesMatching, ScriptedPrompts, specFor, VERSION } from './link-harness';
-import { sshdUnavailable, startSshd, type TestSshd } from './sshd';
+import { CLIENT, makeLink, MapSecrets, ScriptedPrompts, specFor, VERSION } from './link-harness';
+import { sessionProcesses, sshdUnavailable, startSshd, type TestSshd } from './sshd';
 
 const skip = sshdUnavailable() ?? (existsSync(path.join(repoRoot, 'dist', 'manta.js')) ? undefined : 'dist/ is not built: run `node esbuild.mjs`');
 describe('a remote host over SSH (real sshd)', { skip }, () => {
@@ -30,14 +30,7 @@ describe('a remote host over SSH (real sshd)', { skip }, () => {
 
   after(async () => {
     for (const h of hosts) h.dispose();
-    // The detached daemon outlives every connection by design: end it through its pid, then the server.
-    for (const pid of processesMatching(path.join(sshd.home, '.manta', 'daemon'))) {
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-    }
+    // The detached daemon outlives every connection by design: stop() ends it with everything the sessions started.
     await sshd?.stop();
   });
 
@@ -100,7 +93,7 @@ describe('a remote host over SSH (real sshd)', { skip }, () => {
     second.link.dispose();
 
     // Nothing stays behind: no run worker of that run, and the idle daemon (no runs, no clients) exits by itself.
-    assert.deepEqual(processesMatching('run-worker').filter((pid) => readFileSync(`/proc/${pid}/environ`, 'utf8').includes(sshd.home)), [], 'no run worker left');
+    assert.deepEqual(sessionProcesses(sshd).filter((p) => /run-worker/.test(p.cmdline)), [], 'no run worker left');
     host.disconnect();
     link.dispose();
     const daemonPid = link.remoteDaemon.pid!;
@@ -179,14 +172,14 @@ describe('a remote host over SSH (real sshd)', { skip }, () => {
     // Two training workers: the run's own process and a forked one.
     const config = { ...(tinyConfig('stop-over-ssh', { trainSize: 2048, epochs: 20 }) as Record<string, unknown>), distributed: { algorithm: 'data-parallel', workersPerHost: 2 } };
     const { run } = await host.request(StartRunRequest, { config: config as never, configDir });
-    const workers = () => hostProcesses(sshd).filter((p) => /run-worker|train-worker/.test(p.cmdline));
-    await waitFor(() => workers().length >= 2, 60000, () => `workers did not start: ${JSON.stringify(hostProcesses(sshd))}`);
+    const workers = () => sessionProcesses(sshd).filter((p) => /run-worker|train-worker/.test(p.cmdline));
+    await waitFor(() => workers().length >= 2, 60000, () => `workers did not start: ${JSON.stringify(sessionProcesses(sshd))}`);
     await host.request(StopRunRequest, { runId: run.runId });
     await waitFor(() => host.run(run.runId)?.status === 'stopped', 60000, () => `not stopped: ${JSON.stringify(host.run(run.runId))}`);
     await waitFor(() => workers().length === 0, 20000, () => `left behind: ${JSON.stringify(workers())}`);
     // The daemon killed mid-run (kill -9): its workers do not outlive it.
     const { run: second } = await host.request(StartRunRequest, { config: config as never, configDir });
-    await waitFor(() => workers().length >= 2, 60000, () => `workers did not start: ${JSON.stringify(hostProcesses(sshd))}`);
+    await waitFor(() => workers().length >= 2, 60000, () => `workers did not start: ${JSON.stringify(sessionProcesses(sshd))}`);
     assert.equal(second.status, 'running');
     process.kill(link.remoteDaemon!.pid!, 'SIGKILL');
     await waitFor(() => workers().length === 0, 20000, () => `workers outlived their daemon: ${JSON.stringify(workers())}`);

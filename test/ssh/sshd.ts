@@ -555,6 +555,19 @@ class Sshd implements TestSshd {
   }
 }
 
+/** Live processes started through the server's sessions (they carry its MANTA_TEST_SSHD marker), zombies excluded. */
+export function sessionProcesses(sshd: TestSshd): { pid: number; cmdline: string }[] {
+  return pidsWithEnv('MANTA_TEST_SSHD', sshd.dir)
+    .filter((pid) => !zombie(pid))
+    .map((pid) => {
+      try {
+        return { pid, cmdline: readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim() };
+      } catch {
+        return { pid, cmdline: '' }; // gone meanwhile
+      }
+    });
+}
+
 /**
  * Kills test sshds left by a test process that no longer runs (one killed with SIGKILL, whose exit cleanup never ran):
  * listeners `sshd -D -e -f /tmp/mtd-…/sshd_config` whose folder's `owner` pid is gone (or whose folder is), with

@@ -5,7 +5,7 @@
 // `--peer [path]` also runs the PyTorch peer in the same run, alternating with ours, and reports the ratio.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { validateConfig } from '../../../schemas';
 import { initEngine, tf, type BackendChoice } from '../../engine';
 import { Rng } from '../../engine/rng';

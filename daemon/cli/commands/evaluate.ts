@@ -5,7 +5,7 @@ import { ProgressLine } from '../progress-line';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { isConfigError } from '../../../schemas/load-config';
-import { evaluateRun, type DataBlock, type EvaluationProgress, type EvaluationSplit, type RunEvaluation } from '../../pipeline/evaluate-run';
+import { evaluateRun, type DataBlock, type EvaluationSplit, type RunEvaluation } from '../../pipeline/evaluate-run';
 import { RUN_ID_PATTERN } from '../../protocol/params-schemas';
 import { UserError } from '../../protocol/user-error';
 import { stateDirFor } from '../../service/paths';

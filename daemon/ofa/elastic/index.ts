@@ -5,6 +5,6 @@ export { ElasticConv2d } from './conv';
 export { Dense } from './dense';
 export { ElasticDepthwiseConv2d } from './depthwise';
 export { ElasticMBConv } from './mbconv';
-export { ElasticSupernet } from './supernet-base';
+export { ElasticSupernet, type SubnetWeights } from './supernet-base';
 export { descendingOrder, ElasticSqueezeExcite } from './se';
 export { freeScope, leading, permute, VariableStore, type Init, type NamedVariable } from './store';

@@ -1,13 +1,18 @@
 // What every elastic supernet shares, whatever its task: its variables in one store (the trainable and weight-decayed
 // lists, weights in and out by stable name, the parameter count), OFA's channel sorting of its MBConv blocks, and
-// disposal. Each task's supernet adds its own layers, forward pass, costs and extraction.
+// disposal, and the path from an arch to its extracted model and costs. Each task's supernet adds its own layers,
+// forward pass, subnet layout `L`, costs of a layout and the model built from one.
 import { tf } from '../../engine';
+import type { Arch } from '../arch';
 import { BnStatisticsAverager } from './batchnorm';
 import type { SearchSpace } from '../space';
 import type { ElasticMBConv } from './mbconv';
 import type { NamedVariable, VariableStore } from './store';
 
-export abstract class ElasticSupernet {
+/** Weights of each weighted layer of an extracted subnet, by layer name, in the stock layer's weight order. */
+export type SubnetWeights = Map<string, tf.Tensor[]>;
+
+export abstract class ElasticSupernet<L> {
   abstract readonly space: SearchSpace;
   private lists?: { variables: tf.Variable[]; decay: tf.Variable[] };
 
@@ -15,6 +20,37 @@ export abstract class ElasticSupernet {
 
   /** The MBConv blocks whose expanded channels OFA sorts before the expand phase. */
   protected abstract elasticBlocks(): readonly ElasticMBConv[];
+
+  /** The subnet `arch` picks, as plain data (at the supernet's input size). */
+  abstract subnet(arch: Arch): L;
+
+  /** MACs and parameters of a subnet layout. */
+  protected abstract layoutCosts(layout: L): { macs: number; params: number };
+
+  /** The active slices of the weights a layout uses, by layer name (copies: the caller disposes them). */
+  protected abstract subnetWeights(layout: L): SubnetWeights;
+
+  /** A stock-layers model of the layout holding those weights. */
+  protected abstract buildModel(layout: L, weights: SubnetWeights): tf.LayersModel;
+
+  /** The subnet as a standalone tfjs model, with its own copy of the weights. */
+  extractSubnet(arch: Arch): tf.LayersModel {
+    const layout = this.subnet(arch);
+    const weights = this.subnetWeights(layout);
+    try {
+      return this.buildModel(layout, weights);
+    } finally {
+      for (const list of weights.values()) tf.dispose(list);
+    }
+  }
+
+  macs(arch: Arch): number {
+    return this.layoutCosts(this.subnet(arch)).macs;
+  }
+
+  params(arch: Arch): number {
+    return this.layoutCosts(this.subnet(arch)).params;
+  }
 
   /** Trainable variables in creation order (listed once, after the subclass has made every layer). */
   get variables(): readonly tf.Variable[] {

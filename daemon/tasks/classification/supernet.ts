@@ -4,7 +4,7 @@
 import { activation, tf } from '../../engine';
 import type { Arch } from '../../ofa/arch';
 import { layoutCosts } from '../../ofa/costs';
-import { ElasticSupernet, Dense, ElasticBatchNorm, ElasticConv2d, ElasticMBConv, freeScope, VariableStore, type BnMode, type NamedVariable } from '../../ofa/elastic';
+import { ElasticSupernet, Dense, ElasticBatchNorm, ElasticConv2d, ElasticMBConv, freeScope, VariableStore, type BnMode } from '../../ofa/elastic';
 import { buildSubnetModel, layerNames, type SubnetWeights } from '../../ofa/extract';
 import { subnetLayout, supernetLayout, type SubnetLayout, type SupernetLayout } from '../../ofa/layout';
 import { SearchSpace, type SupernetConfig } from '../../ofa/space';
@@ -31,7 +31,7 @@ export interface SupernetDescription {
   params: number;
 }
 
-export class ClassificationSupernet extends ElasticSupernet implements Supernet {
+export class ClassificationSupernet extends ElasticSupernet<SubnetLayout> implements Supernet {
   readonly space: SearchSpace;
   readonly layout: SupernetLayout;
   readonly classes: number;
@@ -89,22 +89,12 @@ export class ClassificationSupernet extends ElasticSupernet implements Supernet 
     return this.blocks;
   }
 
-  extractSubnet(arch: Arch): tf.LayersModel {
-    const layout = this.subnet(arch);
-    const weights = this.subnetWeights(layout);
-    try {
-      return buildSubnetModel(layout, weights);
-    } finally {
-      for (const list of weights.values()) tf.dispose(list);
-    }
+  protected buildModel(layout: SubnetLayout, weights: SubnetWeights): tf.LayersModel {
+    return buildSubnetModel(layout, weights);
   }
 
-  macs(arch: Arch): number {
-    return layoutCosts(this.subnet(arch)).macs;
-  }
-
-  params(arch: Arch): number {
-    return layoutCosts(this.subnet(arch)).params;
+  protected layoutCosts(layout: SubnetLayout): { macs: number; params: number } {
+    return layoutCosts(layout);
   }
 
   config(): SupernetDescription {
@@ -140,7 +130,7 @@ export class ClassificationSupernet extends ElasticSupernet implements Supernet 
   }
 
   /** The extracted model's weights, by layer name; every tensor is a fresh handle the caller disposes. */
-  private subnetWeights(l: SubnetLayout): SubnetWeights {
+  protected subnetWeights(l: SubnetLayout): SubnetWeights {
     const n = layerNames;
     const w: SubnetWeights = new Map();
     tf.tidy(() => {

@@ -4,7 +4,7 @@
 // [N, H, W, 1] in pixels. The siamese trunk is one sub-model applied to both views (shared weights); the correlation
 // is composed from padding, cropping, multiply and a fixed 1×1 mean conv per displacement.
 import { tf } from '../../engine';
-import { activationLayers, applyOne, batchNorm, conv, mbconvLayers, type Sym } from '../../ofa/extract';
+import { activationLayers, applyOne, batchNorm, conv, mbconvLayers, type SubnetWeights, type Sym } from '../../ofa/extract';
 import type { StereoSubnetLayout } from './layout';
 import { DECONV_KERNEL } from './layout';
 
@@ -12,7 +12,6 @@ import { DECONV_KERNEL } from './layout';
 export const VIEW_OFFSET = -0.5;
 export const VIEW_SCALE = 4;
 
-export type StereoModelWeights = Map<string, tf.Tensor[]>;
 
 export const stereoLayerNames = {
   stemConv: 'stem_conv',
@@ -32,7 +31,7 @@ function deconv(x: Sym, name: string, filters: number): Sym {
 }
 
 /** The correlation of `left` with `right` shifted right by each displacement, channel-mean by a fixed 1×1 conv. */
-function correlationLayers(left: Sym, right: Sym, l: StereoSubnetLayout, fixed: StereoModelWeights): Sym {
+function correlationLayers(left: Sym, right: Sym, l: StereoSubnetLayout, fixed: SubnetWeights): Sym {
   const planes: Sym[] = [];
   const c = l.correlation.inChannels;
   for (let d = 0; d <= l.correlation.maxDisplacement; d += l.correlation.stride) {
@@ -50,10 +49,10 @@ function correlationLayers(left: Sym, right: Sym, l: StereoSubnetLayout, fixed: 
 }
 
 /** Builds the model of `l` and loads `weights` into it. The weights are copied; the caller keeps ownership. */
-export function buildStereoModel(l: StereoSubnetLayout, weights: StereoModelWeights, name = 'manta_stereo_subnet'): tf.LayersModel {
+export function buildStereoModel(l: StereoSubnetLayout, weights: SubnetWeights, name = 'manta_stereo_subnet'): tf.LayersModel {
   const n = stereoLayerNames;
   const shape = [l.height, l.width, l.inputChannels];
-  const fixed: StereoModelWeights = new Map();
+  const fixed: SubnetWeights = new Map();
   try {
     // The siamese trunk: stem and units 1…siameseUnits, one sub-model applied to both views.
     const view = tf.input({ shape, name: 'view' });

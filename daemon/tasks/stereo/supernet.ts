@@ -8,11 +8,12 @@
 // the ground truth is pooled per scale with its values unchanged, and an upsampled coarse prediction keeps its values.
 import { conv2d, tf } from '../../engine';
 import type { Arch } from '../../ofa/arch';
-import { ElasticSupernet, ElasticBatchNorm, ElasticConv2d, ElasticMBConv, freeScope, leading, VariableStore, type BnMode, type NamedVariable } from '../../ofa/elastic';
+import { ElasticSupernet, ElasticBatchNorm, ElasticConv2d, ElasticMBConv, freeScope, leading, VariableStore, type BnMode } from '../../ofa/elastic';
 import { SearchSpace, type SupernetConfig } from '../../ofa/space';
 import type { ForwardOptions, Supernet } from '../../ofa/task';
 import { correlation1d } from './correlation';
-import { buildStereoModel, stereoLayerNames, type StereoModelWeights } from './extract';
+import type { SubnetWeights } from '../../ofa/extract';
+import { buildStereoModel, stereoLayerNames } from './extract';
 import { DECONV_KERNEL, stereoCosts, stereoSubnetLayout, stereoSupernetLayout, STEREO_STRIDE, type StereoSubnetLayout, type StereoSupernetLayout } from './layout';
 
 export interface StereoSupernetOptions {
@@ -70,7 +71,7 @@ export interface StereoSupernetDescription {
   params: number;
 }
 
-export class StereoSupernet extends ElasticSupernet implements Supernet<tf.Tensor4D, tf.Tensor4D[]> {
+export class StereoSupernet extends ElasticSupernet<StereoSubnetLayout> implements Supernet<tf.Tensor4D, tf.Tensor4D[]> {
   readonly space: SearchSpace;
   readonly layout: StereoSupernetLayout;
   readonly height: number;
@@ -129,22 +130,12 @@ export class StereoSupernet extends ElasticSupernet implements Supernet<tf.Tenso
     return this.blocks;
   }
 
-  extractSubnet(arch: Arch): tf.LayersModel {
-    const layout = this.subnet(arch);
-    const weights = this.subnetWeights(layout);
-    try {
-      return buildStereoModel(layout, weights);
-    } finally {
-      for (const list of weights.values()) tf.dispose(list);
-    }
+  protected buildModel(layout: StereoSubnetLayout, weights: SubnetWeights): tf.LayersModel {
+    return buildStereoModel(layout, weights);
   }
 
-  macs(arch: Arch): number {
-    return stereoCosts(this.subnet(arch)).macs;
-  }
-
-  params(arch: Arch): number {
-    return stereoCosts(this.subnet(arch)).params;
+  protected layoutCosts(layout: StereoSubnetLayout): { macs: number; params: number } {
+    return stereoCosts(layout);
   }
 
   describe(): StereoSupernetDescription {
@@ -208,9 +199,9 @@ export class StereoSupernet extends ElasticSupernet implements Supernet<tf.Tenso
   }
 
   /** The extracted model's weights, by layer name; every tensor is a fresh handle the caller disposes. */
-  private subnetWeights(l: StereoSubnetLayout): StereoModelWeights {
+  protected subnetWeights(l: StereoSubnetLayout): SubnetWeights {
     const n = stereoLayerNames;
-    const w: StereoModelWeights = new Map();
+    const w: SubnetWeights = new Map();
     tf.tidy(() => {
       const put = (name: string, tensors: tf.Tensor[]): void => {
         w.set(name, tensors.map((t) => tf.keep(tf.clone(t))));
