@@ -26,6 +26,9 @@ status=$?
 pass=$(grep -E '^# pass ' "$tap" | tail -1 | awk '{print $3}')
 fail=$(grep -E '^# fail ' "$tap" | tail -1 | awk '{print $3}')
 skipped=$(grep -E '^# skipped ' "$tap" | tail -1 | awk '{print $3}')
+# A file that times out or dies is "cancelled" in node's count: it failed.
+cancelled=$(grep -E '^# cancelled ' "$tap" | tail -1 | awk '{print $3}')
+fail=$(( ${fail:-0} + ${cancelled:-0} ))
 echo
 echo "Summary: ${pass:-0} passed, ${fail:-0} failed, ${skipped:-0} skipped"
 exit $status

@@ -62,7 +62,15 @@ export async function startDaemon(setup: DaemonSetup): Promise<TestDaemon> {
   let err = '';
   proc.stderr!.setEncoding('utf8');
   proc.stderr!.on('data', (t: string) => (err += t));
-  const exited = new Promise<number | string>((resolve) => proc.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const exited = new Promise<number | string>((resolve) =>
+    proc.on('exit', (code, signal) => {
+      resolve(code ?? signal ?? -1);
+      // A grandchild that inherited the daemon's stdout or stderr (tsx's esbuild service, say) can hold the pipes open
+      // after a kill -9; our ends would then keep this test file's process alive until the runner's timeout. The
+      // daemon has exited: read what it wrote last, then close our ends.
+      setTimeout(() => (proc.stdout?.destroy(), proc.stderr?.destroy()), 500).unref();
+    }),
+  );
   const daemon: TestDaemon = { proc, socketPath, stateDir, stderr: () => err, exited };
   if (setup.stdio) {
     daemon.stdio = await connectStreams(proc.stdout!, proc.stdin!, { client: { name: 'test-stdio', version: '1' } });
@@ -173,7 +181,15 @@ export function tinyConfig(name: string, overrides: { trainSize?: number; epochs
   };
 }
 
-export async function stopDaemon(d: TestDaemon): Promise<void> {
+/** SIGTERM, and a SIGKILL if the daemon has not stopped within `graceMs` (a failed test's daemon may be wedged). */
+export async function stopDaemon(d: TestDaemon, graceMs = 30000): Promise<void> {
   if (d.proc.exitCode === null && d.proc.signalCode === null) d.proc.kill('SIGTERM');
-  await d.exited;
+  let timer: NodeJS.Timeout | undefined;
+  const late = await Promise.race([d.exited.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), graceMs)))]);
+  clearTimeout(timer);
+  if (late) {
+    d.proc.kill('SIGKILL');
+    await d.exited;
+    throw new Error(`the daemon did not stop within ${graceMs} ms of SIGTERM; its log: ${d.stderr().slice(-2000)}`);
+  }
 }

@@ -35,7 +35,7 @@ async function connectWithLog(daemon: TestDaemon) {
 
 const eventsFile = (run: RunSummary) => path.join(run.runDir, 'events.jsonl');
 
-test('CRLF, a damaged middle line, a symlinked log, a torn tail and an unreadable run.json: repaired only where torn, served as valid frames, listed', async () => {
+test('CRLF, a damaged middle line, a symlinked log, a torn tail and an unreadable run.json: repaired only where torn, served as valid frames, listed', { timeout: 300_000 }, async () => {
   const dir = tempDir();
   let daemon = await startDaemon({ dir, args: ['--synthetic-runs'] });
   try {
@@ -133,7 +133,7 @@ async function killDaemon(daemon: TestDaemon): Promise<void> {
   await daemon.exited;
 }
 
-test('an event reaches a client only once it is in the log file: after a kill -9, the log holds all a client saw', async () => {
+test('an event reaches a client only once it is in the log file: after a kill -9, the log holds all a client saw', { timeout: 300_000 }, async () => {
   const dir = tempDir();
   const pauseLog = path.join(dir, 'paused.log');
   await fs.writeFile(pauseLog, '');
@@ -149,6 +149,7 @@ test('an event reaches a client only once it is in the log file: after a kill -9
     daemon.proc.kill('SIGKILL');
     await daemon.exited;
     client.close();
+    await processGone(workerPid(run.runDir), 'the worker outlived its daemon');
     const onDisk = (await fs.readFile(eventsFile(run), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { seq: number; kind: string });
     const got = seen.of(run.runId);
     assert.ok(got.length > 0);
