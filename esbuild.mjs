@@ -2,8 +2,8 @@
 // extension/package-vsix.mjs builds the production bundles into a staging folder of its own, so that packaging never replaces
 // the development bundles that the tests run).
 // Node bundles (cjs): the manta CLI + daemon, the run worker, the batch worker, the extension (vscode external) and
-// the config language server. Browser bundles (iife): one per webview. tfjs-node(-gpu) and webgpu stay external: they
-// are optional native engines, loaded at run time on hosts that have them.
+// the config language server. Browser bundles (iife): one per webview. tfjs-node(-gpu), webgpu and onnxruntime-node
+// stay external: they are native engines (onnxruntime-node: 247 MB), loaded at run time on hosts that have them.
 import * as esbuild from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -16,7 +16,7 @@ const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).ver
 const outdirArg = process.argv.indexOf('--outdir');
 const out = outdirArg > 0 && process.argv[outdirArg + 1] ? resolve(process.argv[outdirArg + 1]) : join(root, 'dist');
 
-const optionalEngines = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'webgpu'];
+const optionalEngines = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'webgpu', 'onnxruntime-node'];
 
 /** @type {esbuild.BuildOptions} */
 const nodeCommon = {
@@ -49,6 +49,7 @@ const builds = [
   { ...nodeCommon, entryPoints: { 'batch-worker': 'daemon/data/batch-worker.ts' } },
   { ...nodeCommon, entryPoints: { 'allreduce-worker': 'daemon/distributed/bench-worker.ts' } },
   { ...nodeCommon, entryPoints: { 'train-worker': 'daemon/pipeline/distributed/train-worker.ts' } },
+  { ...nodeCommon, entryPoints: { 'measure-worker': 'daemon/pipeline/measure-worker.ts' } },
   { ...nodeCommon, entryPoints: { extension: 'extension/extension.ts' }, external: [...nodeCommon.external, 'vscode'] },
   { ...nodeCommon, entryPoints: { 'config-server': 'extension/server/server.ts' } },
   { ...browserCommon, entryPoints: { 'webviews/monitor': 'webviews/monitor/main.ts' } },

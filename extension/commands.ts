@@ -6,19 +6,24 @@ import { basename, dirname, resolve as resolvePath } from 'node:path';
 import {
   DeleteRunRequest,
   ExportSubnetRequest,
+  FinetuneRequest,
   formatMetric,
   GetRunResultsRequest,
   ListRunFilesRequest,
   MantaErrorCodes,
   PauseRunRequest,
   ResumeRunRequest,
+  SearchAgainRequest,
   StartRunRequest,
   StopRunRequest,
+  type ExportFormat,
+  type FinetuneParams,
   type RunStatus,
   type RunSummary,
+  type SearchAgainParams,
 } from '../daemon/protocol';
 import { DaemonRequestError } from './hosts/connection';
-import { downloadRunFile, runFront } from './hosts/run-files';
+import { downloadRunFile, runFront, type Requester } from './hosts/run-files';
 import { CONFIG_GLOB, isConfigDocument } from './language-client';
 import { NotConnectedError, type Ctx } from './ctx';
 import { newConfigSnippet } from './scaffold';
@@ -276,11 +281,35 @@ const newConfig: CommandFactory = () => async () => {
   return target;
 };
 
-/** What Export Subnet may be given besides the run (other extensions, tests): the front point and the folder to
- * save into; each one missing is asked for. */
+/** What Export Subnet may be given besides the run (other extensions, tests): the front point, the format and the
+ * folder to save into; each one missing is asked for. */
 interface ExportSubnetOptions {
   index?: number;
+  format?: ExportFormat;
   destination?: string | vscode.Uri;
+}
+
+/**
+ * Which entry of the run's Pareto front to `verb` (export, fine-tune), picked by the user from its metric, costs and
+ * shape; undefined when the user cancels, or when the front is empty (said so: it has none `purpose`).
+ */
+async function pickFrontIndex(request: Requester, ref: RunRef & { run: RunSummary }, verb: string, purpose: string): Promise<number | undefined> {
+  const { front, task } = await runFront(request, ref.runId);
+  if (front.length === 0) {
+    void vscode.window.showInformationMessage(`MANTA: run ${ref.run.name} has no Pareto front ${purpose}.`);
+    return undefined;
+  }
+  const metric = task?.metric ?? 'accuracy';
+  const pick = await vscode.window.showQuickPick(
+    front.map((p, i) => ({
+      label: `#${i + 1}: ${metric} ${formatMetric(metric, pointAccuracy(p))}`,
+      description: `${(p.macs / 1e6).toFixed(2)} MMACs · ${(p.params / 1e6).toFixed(2)} M params${p.latencyMs !== undefined ? ` · ${p.latencyMs.toFixed(2)} ms` : ''}`,
+      detail: `r ${p.arch.r} · w ${p.arch.w} · d [${p.arch.d.join(', ')}]`,
+      index: i,
+    })),
+    { placeHolder: `Which subnet to ${verb}?` },
+  );
+  return pick?.index;
 }
 
 /** Asks the run's daemon to export a subnet of its front, then downloads the exported files through the protocol
@@ -289,24 +318,17 @@ const exportSubnet = runAction(['completed'], 'with a Pareto front to export fro
   const opts = (typeof options === 'object' && options !== null ? options : {}) as ExportSubnetOptions;
   const host = await ctx.connected(ctx.host(ref.hostId));
   const request = host.request.bind(host);
-  let index = opts.index;
-  if (index === undefined) {
-    const { front, task } = await runFront(request, ref.runId);
-    if (front.length === 0) {
-      void vscode.window.showInformationMessage(`MANTA: run ${ref.run.name} has no Pareto front to export.`);
-      return undefined;
-    }
-    const pick = await vscode.window.showQuickPick(
-      front.map((p, i) => ({
-        label: `#${i + 1}: ${task?.metric ?? 'accuracy'} ${formatMetric(task?.metric ?? 'accuracy', pointAccuracy(p))}`,
-        description: `${(p.macs / 1e6).toFixed(2)} MMACs · ${(p.params / 1e6).toFixed(2)} M params${p.latencyMs !== undefined ? ` · ${p.latencyMs.toFixed(2)} ms` : ''}`,
-        detail: `r ${p.arch.r} · w ${p.arch.w} · d [${p.arch.d.join(', ')}]`,
-        index: i,
-      })),
-      { placeHolder: 'Which subnet to export?' },
-    );
-    if (!pick) return undefined;
-    index = pick.index;
+  const index = opts.index ?? (await pickFrontIndex(request, ref, 'export', 'to export'));
+  if (index === undefined) return undefined;
+  let format = opts.format;
+  if (format === undefined) {
+    const formats: { label: string; description: string; format: ExportFormat }[] = [
+      { label: 'tfjs', description: 'model.json + weights.bin: a stock TensorFlow.js layers model (tf.loadLayersModel)', format: 'tfjs' },
+      { label: 'ONNX', description: 'model.onnx (opset 17, NCHW inputs, batch norm folded) + README.md: ONNX Runtime and other ONNX tools', format: 'onnx' },
+    ];
+    const picked = await vscode.window.showQuickPick(formats, { placeHolder: 'Export as?' });
+    if (!picked) return undefined;
+    format = picked.format;
   }
   let destination = typeof opts.destination === 'string' ? vscode.Uri.file(opts.destination) : opts.destination;
   if (!destination) {
@@ -322,9 +344,10 @@ const exportSubnet = runAction(['completed'], 'with a Pareto front to export fro
     if (!destination) return undefined;
   }
   const which = index;
+  const exportFormat = format;
   const result = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `MANTA: exporting subnet #${which + 1} of ${ref.run.name}` },
-    () => host.request(ExportSubnetRequest, { runId: ref.runId, index: which }),
+    { location: vscode.ProgressLocation.Notification, title: `MANTA: exporting subnet #${which + 1} of ${ref.run.name}${exportFormat === 'onnx' ? ' as ONNX' : ''}` },
+    () => host.request(ExportSubnetRequest, { runId: ref.runId, index: which, format: exportFormat }),
   );
   if (!result.runFiles || result.runFiles.length === 0) throw new Error(`the daemon wrote the subnet to ${result.dir}, outside the run's subnets folder, so it cannot be downloaded`);
   const target = vscode.Uri.joinPath(destination, `${ref.run.name}-subnet-${which}`);
@@ -337,7 +360,77 @@ const exportSubnet = runAction(['completed'], 'with a Pareto front to export fro
     files.push(local.fsPath);
   }
   void vscode.window.showInformationMessage(`MANTA: saved subnet #${which + 1} of ${ref.run.name} to ${target.fsPath}`, 'Reveal').then((pick) => pick && revealLocal(target));
-  return { dir: target.fsPath, files, arch: result.arch, validationAccuracy: result.validationAccuracy, testAccuracy: result.testAccuracy, macs: result.macs, params: result.params };
+  return { dir: target.fsPath, files, format: exportFormat, arch: result.arch, validationAccuracy: result.validationAccuracy, testAccuracy: result.testAccuracy, macs: result.macs, params: result.params };
+});
+
+/** What Fine-tune Subnet may be given besides the run (other extensions, tests): the front point and the settings
+ * that replace the run config's `finetune` section; a missing index is picked, missing epochs asked for. */
+type FinetuneSubnetOptions = Omit<FinetuneParams, 'runId' | 'arch'>;
+
+/**
+ * Fine-tune Subnet…: a front entry of a completed run trained further by its daemon, as a new run made from it (the
+ * run itself is left as it is), followed in the training monitor; its results say test accuracy before and after.
+ */
+const finetuneSubnet = runAction(['completed'], 'with a Pareto front to fine-tune from', 'Fine-tune Subnet', async (ctx, ref, options) => {
+  const opts = (typeof options === 'object' && options !== null ? options : {}) as FinetuneSubnetOptions;
+  const host = await ctx.connected(ctx.host(ref.hostId));
+  const index = opts.index ?? (await pickFrontIndex(host.request.bind(host), ref, 'fine-tune', 'to fine-tune from'));
+  if (index === undefined) return undefined;
+  let epochs = opts.epochs;
+  if (epochs === undefined && Object.keys(opts).length === 0) {
+    const typed = await vscode.window.showInputBox({
+      title: `MANTA: fine-tune subnet #${index + 1} of ${ref.run.name}`,
+      prompt: "Epochs of fine-tuning (empty: the run config's finetune.epochs, 3 unless it says otherwise)",
+      validateInput: (v) => (v.trim() === '' || (Number(v) > 0 && Number(v) <= 1000) ? undefined : 'a number of epochs above 0 (at most 1000), or empty'),
+    });
+    if (typed === undefined) return undefined;
+    if (typed.trim() !== '') epochs = Number(typed);
+  }
+  const { run } = await host.request(FinetuneRequest, { ...opts, runId: ref.runId, index, ...(epochs === undefined ? {} : { epochs }) });
+  host.noteRun(run);
+  ctx.log.info(`fine-tuning subnet #${index + 1} of run ${ref.runId} as run ${run.runId} (${run.runDir})`);
+  ctx.openMonitor({ hostId: host.id, runId: run.runId });
+  return run.runId;
+});
+
+/** What Search Again may be given besides the run (other extensions, tests): the objective, constraints and front
+ * size; with none given, the objective and a bound on it are asked for. */
+type SearchAgainOptions = Omit<SearchAgainParams, 'runId'>;
+
+/** The objectives as Search Again offers them, with the unit its bound is typed in. */
+const SEARCH_OBJECTIVES = [
+  { objective: 'macs', label: 'MACs', unit: 'MMACs', scale: 1e6, constraint: 'maxMacs' },
+  { objective: 'params', label: 'Parameters', unit: 'M parameters', scale: 1e6, constraint: 'maxParams' },
+  { objective: 'latency', label: 'Latency', unit: 'ms', scale: 1, constraint: 'maxLatencyMs' },
+] as const;
+
+/**
+ * Search Again…: a completed run's trained supernet searched for another objective or bound by its daemon, without
+ * retraining, as a new run made from it (the run itself is left as it is), followed in the training monitor.
+ */
+const searchAgain = runAction(['completed'], 'to search again', 'Search Again', async (ctx, ref, options) => {
+  let opts = (typeof options === 'object' && options !== null ? options : {}) as SearchAgainOptions;
+  const host = await ctx.connected(ctx.host(ref.hostId));
+  if (Object.keys(opts).length === 0) {
+    const pick = await vscode.window.showQuickPick(
+      SEARCH_OBJECTIVES.map((o) => ({ label: o.label, description: `trade accuracy against ${o.unit}`, o })),
+      { title: `MANTA: search ${ref.run.name} again`, placeHolder: 'Objective of the new search' },
+    );
+    if (!pick) return undefined;
+    const o = pick.o;
+    const typed = await vscode.window.showInputBox({
+      title: `MANTA: search ${ref.run.name} again for ${o.label.toLowerCase()}`,
+      prompt: `Upper bound in ${o.unit} (empty: the run's own constraints)`,
+      validateInput: (v) => (v.trim() === '' || Number(v) > 0 ? undefined : `a number of ${o.unit} above 0, or empty`),
+    });
+    if (typed === undefined) return undefined;
+    opts = { objective: o.objective, ...(typed.trim() === '' ? {} : { constraints: { [o.constraint]: Number(typed) * o.scale } }) };
+  }
+  const { run } = await host.request(SearchAgainRequest, { ...opts, runId: ref.runId });
+  host.noteRun(run);
+  ctx.log.info(`searching run ${ref.runId} again as run ${run.runId} (${run.runDir})`);
+  ctx.openMonitor({ hostId: host.id, runId: run.runId });
+  return run.runId;
 });
 
 /** The run's report.html, fetched through the protocol, in a webview panel with a strict policy; a run without a
@@ -461,6 +554,8 @@ export const COMMANDS: Record<string, CommandFactory> = {
   'manta.showSupernet': showSupernet,
   'manta.newConfig': newConfig,
   'manta.exportSubnet': exportSubnet,
+  'manta.finetuneSubnet': finetuneSubnet,
+  'manta.searchAgain': searchAgain,
   'manta.openRunReport': openRunReport,
   'manta.showParetoFront': showParetoFront,
   'manta.revealRunFolder': revealRunFolder,

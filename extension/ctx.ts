@@ -4,7 +4,7 @@
 // (inside Host).
 import * as vscode from 'vscode';
 import { delimiter } from 'node:path';
-import { GetRunConfigRequest, type ParetoPoint, type RunStatus, type RunSummary } from '../daemon/protocol';
+import { GetRunConfigRequest, GetRunResultsRequest, type ParetoPoint, type RunStatus, type RunSummary } from '../daemon/protocol';
 import type { MonitorCommands, SupernetView } from '../daemon/protocol/webview';
 import { describeSpaceOn } from './hosts/describe-space';
 import { Host, type HostSnapshot } from './hosts/host';
@@ -18,7 +18,7 @@ import { NodeTreeProvider } from './views/trees';
 import { hostNodes, localHostLabel, runNodes, type RunRef } from './views/tree-model';
 import { SshHosts, type SshHostsOwner } from './ssh-ui/ssh-hosts';
 import { MantaStatusBar } from './views/status-bar';
-import { bestFrontEntry, describePoint } from './views/run-progress';
+import { bestFrontEntry, describeFinetune, describePoint } from './views/run-progress';
 
 export const LOCAL_HOST_ID = 'local';
 
@@ -258,7 +258,15 @@ export class Ctx implements MonitorServices, VisualizerServices, SshHostsOwner {
     const ref = { hostId: host.id, runId: run.runId };
     let message: string;
     let actions: string[];
-    if (run.status === 'completed') {
+    if (run.status === 'completed' && run.derivedFrom?.kind === 'finetune') {
+      // A fine-tune: what it gained, before and after.
+      const summary = await host
+        .request(GetRunResultsRequest, { runId: run.runId })
+        .then(({ results }) => results.finetune)
+        .catch((e: unknown) => void this.log.warn(`run ${run.runId} completed, but its results could not be read: ${(e as Error).message}`));
+      message = `MANTA: fine-tuning ${run.name} completed${summary ? ` — ${describeFinetune(summary)}` : ''}.`;
+      actions = ['Open Monitor'];
+    } else if (run.status === 'completed') {
       let best: ParetoPoint | undefined;
       let size = 0;
       let metric = 'accuracy';

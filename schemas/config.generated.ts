@@ -44,6 +44,7 @@ export interface MantaConfig {
   training: TrainingConfig;
   distributed?: DistributedConfig;
   search?: SearchConfig;
+  finetune?: FinetuneConfig;
   /**
    * Where results go.
    */
@@ -468,11 +469,11 @@ export interface StereoSupernet {
 export interface TrainingConfig {
   batchSize?: number;
   /**
-   * Subnets sampled per step; their gradients are accumulated before one update (K in the MANTA design).
+   * Subnets sampled per step (K) in width and resolution phases; largest, kernel, depth and expand phases take OFA's K (1, 1, 2, 4) unless the phase sets its own subnetsPerStep.
    */
   subnetsPerStep?: number;
   /**
-   * Weight of knowledge distillation from the largest subnet (0: none). Not used in the 'largest' phase.
+   * Weight of knowledge distillation (0: none) from the frozen teacher: a copy of the supernet taken at the end of the 'largest' phase, run as OFA runs it (the batch's resolution, batch statistics, no dropout). Not used in the 'largest' phase, nor in phases without a 'largest' phase before them.
    */
   kdRatio?: number;
   labelSmoothing?: number;
@@ -487,7 +488,7 @@ export interface TrainingConfig {
    */
   stepsPerEpoch?: number;
   /**
-   * Training images used to recalibrate batch-norm statistics of a subnet before it is evaluated.
+   * Training images used to recalibrate a subnet's batch-norm statistics before it is measured (OFA's set_running_statistics; OFA uses 2,000): a fixed random subset drawn from the seed with the training augmentation, the same for every subnet of a run.
    */
   bnCalibrationSize?: number;
   /**
@@ -506,7 +507,7 @@ export interface TrainingConfig {
   disparityLoss?: DisparityLoss;
 }
 /**
- * One phase of progressive shrinking. The list of the dimension a phase makes elastic defaults to all of the supernet's choices (so {"phase": "kernel"} alone makes the kernel elastic); any other list left out is inherited from the previous phase, and the first phase samples only the largest network.
+ * One phase of progressive shrinking. The list of the dimension a phase makes elastic defaults to all of the supernet's choices (so {"phase": "kernel"} alone makes the kernel elastic); any other list left out is inherited from the previous phase. A 'largest' phase (and the predecessor of the first phase) is the largest network at every resolution (OFA samples the resolution in every phase).
  *
  * This interface was referenced by `MantaConfig`'s JSON-Schema
  * via the `definition` "Phase".
@@ -522,9 +523,13 @@ export interface Phase {
    */
   learningRate?: number;
   /**
-   * Linear warm-up from 0 to the peak.
+   * Linear warm-up from 0 to the peak, counted within the phase's epochs. Default as OFA: 1/25 of the phase (OFA's 5 warm-up epochs before 120) for a kernel phase and for the second and later depth or expand phases; none otherwise.
    */
   warmupEpochs?: number;
+  /**
+   * Subnets sampled per step in this phase (K); their gradients are summed before one update. Default as OFA: 1 for a largest or kernel phase, 2 for depth, 4 for expand; training.subnetsPerStep for width and resolution phases.
+   */
+  subnetsPerStep?: number;
   /**
    * Kernel sizes sampled in this phase (a subset of kernelChoices).
    *
@@ -550,7 +555,7 @@ export interface Phase {
    */
   width?: number[];
   /**
-   * Resolutions sampled in this phase (a subset of resolutionChoices).
+   * Resolutions sampled in this phase (a subset of resolutionChoices): one per step, shared by its subnets and the teacher (OFA's per-batch image size). A 'largest' phase samples all of resolutionChoices unless it names its own.
    *
    * @minItems 1
    */
@@ -615,7 +620,7 @@ export interface DistributedConfig {
  */
 export interface SearchConfig {
   /**
-   * Subnets measured (BN recalibrated, validation split) to train the accuracy predictor.
+   * Subnets measured (BN recalibrated, validation split) to train the accuracy predictor; measuredSubnets × predictor.heldOut of them are held out to judge it (Kendall's tau with its 95% interval). With 2 or more CPU cores and one training worker they are measured by 2 processes.
    */
   measuredSubnets?: number;
   /**
@@ -624,7 +629,28 @@ export interface SearchConfig {
   objective?: 'macs' | 'params' | 'latency';
   constraints?: Constraints;
   /**
-   * At most this many front subnets are re-measured and exported.
+   * Where and how subnet latency is timed (objective "latency", constraints.maxLatencyMs, the latency column of the results): a model of the runtime on this host fitted to directly timed subnets, cached per runtime, device and supernet shape, and checked against other timed subnets at the end of the run.
+   */
+  latency?: {
+    /**
+     * "engine": the training engine's backend (e.g. wasm) running the exported tfjs subnet; "onnxruntime": ONNX Runtime on this CPU (the onnxruntime-node package) running the exported ONNX subnet.
+     */
+    runtime?: 'engine' | 'onnxruntime';
+    /**
+     * Images per timed forward; latencies are per forward of this many.
+     */
+    batchSize?: number;
+    /**
+     * ONNX Runtime's intra-op threads (the engine computes with its own: wasm uses 1).
+     */
+    threads?: number;
+    /**
+     * Subnets timed to fit the latency model (the smallest, the largest and random ones).
+     */
+    fitSubnets?: number;
+  };
+  /**
+   * At most this many points of the evolution's predicted front are re-measured. The final front is the Pareto set of every subnet measured in the run (these and the predictor's measured set); each of its subnets is measured on the test split and exported.
    */
   frontSize?: number;
   /**
@@ -636,7 +662,7 @@ export interface SearchConfig {
     epochs?: number;
     learningRate?: number;
     /**
-     * Fraction of measured subnets held out to report RMSE and Kendall's tau.
+     * Fraction of measured subnets held out to report RMSE and Kendall's tau with its 95% bootstrap interval (e.g. 500 measured × 0.2 = 100 held out); the search's predictor is then refitted on all of them.
      */
     heldOut?: number;
     /**
@@ -652,7 +678,14 @@ export interface SearchConfig {
     generations?: number;
     parentRatio?: number;
     mutationRatio?: number;
+    /**
+     * Chance that a mutation redraws each block's kernel and expand ratio, each unit's depth and the width (OFA's arch_mutate_prob).
+     */
     mutationProbability?: number;
+    /**
+     * Chance that a mutation redraws the input resolution (OFA's resolution_mutate_prob).
+     */
+    resolutionMutationProbability?: number;
   };
 }
 /**
@@ -671,9 +704,37 @@ export interface Constraints {
    */
   maxParams?: number;
   /**
-   * Latency per batch-1 forward on the measured backend, from the latency table.
+   * Latency in ms per forward (of search.latency.batchSize images) on search.latency.runtime, from the latency model fitted to directly timed subnets.
    */
   maxLatencyMs?: number;
+}
+/**
+ * Fine-tuning one searched subnet of a finished run (`manta finetune <run> --arch <i>`, MANTA: Fine-tune Subnet…): the subnet is fixed and the supernet weights it uses are trained further on the run's training data and augmentation, with the training's SGD (momentum, Nesterov, weight decay, label smoothing), a short linear warm-up and a cosine to zero, optionally distilled from a frozen teacher. The result is a derived run; the source run is left as it is.
+ *
+ * This interface was referenced by `MantaConfig`'s JSON-Schema
+ * via the `definition` "FinetuneConfig".
+ */
+export interface FinetuneConfig {
+  /**
+   * Epochs of fine-tuning (an epoch as in /training: the training split's whole batches, capped by /training/stepsPerEpoch). `--epochs` overrides it.
+   */
+  epochs?: number;
+  /**
+   * Peak learning rate, reached after the warm-up. Default: the learning rate of the last training phase. `--lr` overrides it.
+   */
+  learningRate?: number;
+  /**
+   * Linear warm-up at the start, in epochs; kept shorter than the fine-tuning itself.
+   */
+  warmupEpochs?: number;
+  /**
+   * Weight of distillation from the frozen teacher (the supernet at the end of its 'largest' phase when the run's checkpoint keeps it, else the run's trained largest subnet); 0: none. Default: /training/kdRatio.
+   */
+  kdRatio?: number;
+  /**
+   * Training batch size. Default: /training/batchSize.
+   */
+  batchSize?: number;
 }
 
 /**
@@ -726,6 +787,7 @@ export interface ResolvedConfig {
   training: ResolvedTrainingConfig;
   distributed: ResolvedDistributedConfig;
   search: ResolvedSearchConfig;
+  finetune: ResolvedFinetuneConfig;
   /**
    * Where results go.
    */
@@ -1150,11 +1212,11 @@ export interface ResolvedStereoSupernet {
 export interface ResolvedTrainingConfig {
   batchSize: number;
   /**
-   * Subnets sampled per step; their gradients are accumulated before one update (K in the MANTA design).
+   * Subnets sampled per step (K) in width and resolution phases; largest, kernel, depth and expand phases take OFA's K (1, 1, 2, 4) unless the phase sets its own subnetsPerStep.
    */
   subnetsPerStep: number;
   /**
-   * Weight of knowledge distillation from the largest subnet (0: none). Not used in the 'largest' phase.
+   * Weight of knowledge distillation (0: none) from the frozen teacher: a copy of the supernet taken at the end of the 'largest' phase, run as OFA runs it (the batch's resolution, batch statistics, no dropout). Not used in the 'largest' phase, nor in phases without a 'largest' phase before them.
    */
   kdRatio: number;
   labelSmoothing: number;
@@ -1169,7 +1231,7 @@ export interface ResolvedTrainingConfig {
    */
   stepsPerEpoch?: number;
   /**
-   * Training images used to recalibrate batch-norm statistics of a subnet before it is evaluated.
+   * Training images used to recalibrate a subnet's batch-norm statistics before it is measured (OFA's set_running_statistics; OFA uses 2,000): a fixed random subset drawn from the seed with the training augmentation, the same for every subnet of a run.
    */
   bnCalibrationSize: number;
   /**
@@ -1188,7 +1250,7 @@ export interface ResolvedTrainingConfig {
   disparityLoss: ResolvedDisparityLoss;
 }
 /**
- * One phase of progressive shrinking. The list of the dimension a phase makes elastic defaults to all of the supernet's choices (so {"phase": "kernel"} alone makes the kernel elastic); any other list left out is inherited from the previous phase, and the first phase samples only the largest network.
+ * One phase of progressive shrinking. The list of the dimension a phase makes elastic defaults to all of the supernet's choices (so {"phase": "kernel"} alone makes the kernel elastic); any other list left out is inherited from the previous phase. A 'largest' phase (and the predecessor of the first phase) is the largest network at every resolution (OFA samples the resolution in every phase).
  *
  * This interface was referenced by `ResolvedConfig`'s JSON-Schema
  * via the `definition` "ResolvedPhase".
@@ -1204,9 +1266,13 @@ export interface ResolvedPhase {
    */
   learningRate: number;
   /**
-   * Linear warm-up from 0 to the peak.
+   * Linear warm-up from 0 to the peak, counted within the phase's epochs. Default as OFA: 1/25 of the phase (OFA's 5 warm-up epochs before 120) for a kernel phase and for the second and later depth or expand phases; none otherwise.
    */
-  warmupEpochs: number;
+  warmupEpochs?: number;
+  /**
+   * Subnets sampled per step in this phase (K); their gradients are summed before one update. Default as OFA: 1 for a largest or kernel phase, 2 for depth, 4 for expand; training.subnetsPerStep for width and resolution phases.
+   */
+  subnetsPerStep?: number;
   /**
    * Kernel sizes sampled in this phase (a subset of kernelChoices).
    *
@@ -1232,7 +1298,7 @@ export interface ResolvedPhase {
    */
   width?: number[];
   /**
-   * Resolutions sampled in this phase (a subset of resolutionChoices).
+   * Resolutions sampled in this phase (a subset of resolutionChoices): one per step, shared by its subnets and the teacher (OFA's per-batch image size). A 'largest' phase samples all of resolutionChoices unless it names its own.
    *
    * @minItems 1
    */
@@ -1297,7 +1363,7 @@ export interface ResolvedDistributedConfig {
  */
 export interface ResolvedSearchConfig {
   /**
-   * Subnets measured (BN recalibrated, validation split) to train the accuracy predictor.
+   * Subnets measured (BN recalibrated, validation split) to train the accuracy predictor; measuredSubnets × predictor.heldOut of them are held out to judge it (Kendall's tau with its 95% interval). With 2 or more CPU cores and one training worker they are measured by 2 processes.
    */
   measuredSubnets: number;
   /**
@@ -1306,7 +1372,28 @@ export interface ResolvedSearchConfig {
   objective: 'macs' | 'params' | 'latency';
   constraints: ResolvedConstraints;
   /**
-   * At most this many front subnets are re-measured and exported.
+   * Where and how subnet latency is timed (objective "latency", constraints.maxLatencyMs, the latency column of the results): a model of the runtime on this host fitted to directly timed subnets, cached per runtime, device and supernet shape, and checked against other timed subnets at the end of the run.
+   */
+  latency: {
+    /**
+     * "engine": the training engine's backend (e.g. wasm) running the exported tfjs subnet; "onnxruntime": ONNX Runtime on this CPU (the onnxruntime-node package) running the exported ONNX subnet.
+     */
+    runtime: 'engine' | 'onnxruntime';
+    /**
+     * Images per timed forward; latencies are per forward of this many.
+     */
+    batchSize: number;
+    /**
+     * ONNX Runtime's intra-op threads (the engine computes with its own: wasm uses 1).
+     */
+    threads: number;
+    /**
+     * Subnets timed to fit the latency model (the smallest, the largest and random ones).
+     */
+    fitSubnets: number;
+  };
+  /**
+   * At most this many points of the evolution's predicted front are re-measured. The final front is the Pareto set of every subnet measured in the run (these and the predictor's measured set); each of its subnets is measured on the test split and exported.
    */
   frontSize: number;
   /**
@@ -1318,7 +1405,7 @@ export interface ResolvedSearchConfig {
     epochs: number;
     learningRate: number;
     /**
-     * Fraction of measured subnets held out to report RMSE and Kendall's tau.
+     * Fraction of measured subnets held out to report RMSE and Kendall's tau with its 95% bootstrap interval (e.g. 500 measured × 0.2 = 100 held out); the search's predictor is then refitted on all of them.
      */
     heldOut: number;
     /**
@@ -1334,7 +1421,14 @@ export interface ResolvedSearchConfig {
     generations: number;
     parentRatio: number;
     mutationRatio: number;
+    /**
+     * Chance that a mutation redraws each block's kernel and expand ratio, each unit's depth and the width (OFA's arch_mutate_prob).
+     */
     mutationProbability: number;
+    /**
+     * Chance that a mutation redraws the input resolution (OFA's resolution_mutate_prob).
+     */
+    resolutionMutationProbability: number;
   };
 }
 /**
@@ -1353,7 +1447,35 @@ export interface ResolvedConstraints {
    */
   maxParams?: number;
   /**
-   * Latency per batch-1 forward on the measured backend, from the latency table.
+   * Latency in ms per forward (of search.latency.batchSize images) on search.latency.runtime, from the latency model fitted to directly timed subnets.
    */
   maxLatencyMs?: number;
+}
+/**
+ * Fine-tuning one searched subnet of a finished run (`manta finetune <run> --arch <i>`, MANTA: Fine-tune Subnet…): the subnet is fixed and the supernet weights it uses are trained further on the run's training data and augmentation, with the training's SGD (momentum, Nesterov, weight decay, label smoothing), a short linear warm-up and a cosine to zero, optionally distilled from a frozen teacher. The result is a derived run; the source run is left as it is.
+ *
+ * This interface was referenced by `ResolvedConfig`'s JSON-Schema
+ * via the `definition` "ResolvedFinetuneConfig".
+ */
+export interface ResolvedFinetuneConfig {
+  /**
+   * Epochs of fine-tuning (an epoch as in /training: the training split's whole batches, capped by /training/stepsPerEpoch). `--epochs` overrides it.
+   */
+  epochs: number;
+  /**
+   * Peak learning rate, reached after the warm-up. Default: the learning rate of the last training phase. `--lr` overrides it.
+   */
+  learningRate?: number;
+  /**
+   * Linear warm-up at the start, in epochs; kept shorter than the fine-tuning itself.
+   */
+  warmupEpochs: number;
+  /**
+   * Weight of distillation from the frozen teacher (the supernet at the end of its 'largest' phase when the run's checkpoint keeps it, else the run's trained largest subnet); 0: none. Default: /training/kdRatio.
+   */
+  kdRatio?: number;
+  /**
+   * Training batch size. Default: /training/batchSize.
+   */
+  batchSize?: number;
 }

@@ -5,10 +5,14 @@ const usage = `manta — Once-for-All architecture search
 
 Usage:
   manta search <config.manta.json>     train the supernet, search it, export the Pareto front
+  manta search --from <runDir|runId> [--objective macs|params|latency] [--max-macs n] [--max-params n] [--max-latency-ms x]
+                                       search a finished run again without retraining (a new run beside it)
   manta export <runDir> --arch <json|index> [--out dir]
                                        export any subnet of a finished run
   manta evaluate <runDir|runId> --arch <index|json> --data <file.json> [--split test|validation] [--json]
                                        measure a subnet of a finished run on other data (a config's data block)
+  manta finetune <runDir|runId> --arch <index|json> [--epochs n] [--lr x] [--kd-ratio x] [--batch-size n] [--json]
+                                       train a subnet of a finished run further (a new run beside it)
   manta delete <runDir|runId> [--force]
                                        delete a run that is not active (through the daemon when it is one of its)
   manta daemon [--stdio] [--socket path] [--detach [--log-file path]] [--idle-exit s] [--print-socket]
@@ -27,6 +31,7 @@ const commands: Record<string, () => Promise<Command>> = {
   search: () => import('./commands/search').then((m) => m.searchCommand),
   export: () => import('./commands/export').then((m) => m.exportCommand),
   evaluate: () => import('./commands/evaluate').then((m) => m.evaluateCommand),
+  finetune: () => import('./commands/finetune').then((m) => m.finetuneCommand),
   delete: () => import('./commands/delete').then((m) => m.deleteCommand),
   daemon: () => import('./commands/daemon').then((m) => m.daemonCommand),
   info: () => import('./commands/info').then((m) => m.infoCommand),

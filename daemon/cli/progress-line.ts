@@ -35,6 +35,13 @@ export class ProgressLine {
     else this.out.write(message + '\n');
   }
 
+  /** A run's `log` event of level warn or error, on its own line (the others stay in the event log only). */
+  noteWarning(kind: string, data: unknown): void {
+    if (kind !== 'log') return;
+    const d = data as { level: string; message: string };
+    if (d.level === 'warn' || d.level === 'error') this.note(`${d.level}: ${d.message}`);
+  }
+
   done(): void {
     if (this.tty && this.last) this.out.write('\r\x1b[2K');
     this.last = '';

@@ -98,14 +98,23 @@ export function batchNormInfer(
   return activation(tf.batchNorm4d(x, mean, variance, beta, gamma, epsilon), act);
 }
 
-/** 'same'-padded convolution, NHWC, filter [k, k, in, out]. On wasm a 1×1 one is a single native GEMM each way. */
-export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, stride: number): tf.Tensor4D {
-  return tf.conv2d(x, filter, stride, 'same');
+/**
+ * Zero padding of k//2 on every side (OFA's and PyTorch's convolutions), not tfjs's 'same', which pads a stride-2
+ * convolution of an even-sized input only at the bottom and right: with it the same weights computed another function.
+ * A number is tfjs's symmetric explicit padding; the output is ceil(size / stride), as with 'same'.
+ */
+export function symmetricPadding(kernelSize: number): number {
+  return Math.floor(kernelSize / 2);
 }
 
-/** 'same'-padded depthwise convolution, NHWC, filter [k, k, channels, 1]. */
+/** Convolution padded by k//2 on every side, NHWC, filter [k, k, in, out]. On wasm a 1×1 one is a single native GEMM each way. */
+export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, stride: number): tf.Tensor4D {
+  return tf.conv2d(x, filter, stride, symmetricPadding(filter.shape[0]));
+}
+
+/** Depthwise convolution padded by k//2 on every side, NHWC, filter [k, k, channels, 1]. */
 export function depthwiseConv2d(x: tf.Tensor4D, filter: tf.Tensor4D, stride: number): tf.Tensor4D {
-  return tf.depthwiseConv2d(x, filter, stride, 'same');
+  return tf.depthwiseConv2d(x, filter, stride, symmetricPadding(filter.shape[0]));
 }
 
 export interface SgdStepOptions {

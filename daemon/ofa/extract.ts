@@ -1,10 +1,11 @@
-// Subnet extraction: a standalone tfjs LayersModel built from stock layers only (conv2d, depthwiseConv2d,
+// Subnet extraction: a standalone tfjs LayersModel built from stock layers only (zeroPadding2d, conv2d, depthwiseConv2d,
 // batchNormalization, activation, rescaling, multiply, add, globalAveragePooling2d, dense, reshape, dropout), so a
 // model saved as model.json + weights loads with a plain `tf.loadLayersModel` and never needs MANTA's code — OFA's
 // rule that deployed subnets are static layers. h-swish and h-sigmoid are composed from stock layers.
-// Input: images [N, r, r, C] (NHWC); output: logits [N, classes] (apply softmax for probabilities).
+// Convolutions pad k//2 on every side as the supernet's (a zeroPadding2d before a 'valid' conv where tfjs's 'same'
+// would pad otherwise). Input: images [N, r, r, C] (NHWC); output: logits [N, classes] (apply softmax for probabilities).
 import { tf } from '../engine';
-import type { ActivationName } from '../engine/ops';
+import { symmetricPadding, type ActivationName } from '../engine/ops';
 import { BN_EPSILON, type SubnetWeights } from './elastic';
 import { layerNames } from './layer-names';
 import type { BlockLayout, SubnetLayout } from './layout';
@@ -41,8 +42,28 @@ function hardSigmoid(x: Sym, name: string): Sym {
   return applyOne(tf.layers.rescaling({ scale: 1 / 6, name: `${name}_scale` }), clipped);
 }
 
+/**
+ * `x` zero-padded for a k×k, stride-s convolution that pads k//2 on every side (the supernet's and OFA's), when a
+ * 'valid' convolution is needed for it: tfjs layers only offer 'same', which pads a stride-2 convolution of an even
+ * size only at the bottom and right. Where 'same' pads the same (stride 1, or an odd size) x stays as it is.
+ */
+function symmetricPad(x: Sym, name: string, kernel: number, stride: number): { x: Sym; padding: 'same' | 'valid' } {
+  const p = symmetricPadding(kernel);
+  const [, h, w] = x.shape;
+  const sameTop = (size: number): number => Math.floor(Math.max(0, (Math.ceil(size / stride) - 1) * stride + kernel - size) / 2);
+  if (p === 0 || (h != null && w != null && sameTop(h) === p && sameTop(w) === p)) return { x, padding: 'same' };
+  return { x: applyOne(tf.layers.zeroPadding2d({ name: `${name}_pad`, padding: [[p, p], [p, p]] }), x), padding: 'valid' };
+}
+
 export function conv(x: Sym, name: string, filters: number, kernel: number, stride: number): Sym {
-  return applyOne(tf.layers.conv2d({ name, filters, kernelSize: kernel, strides: stride, padding: 'same', useBias: false }), x);
+  const input = symmetricPad(x, name, kernel, stride);
+  return applyOne(tf.layers.conv2d({ name, filters, kernelSize: kernel, strides: stride, padding: input.padding, useBias: false }), input.x);
+}
+
+/** A depthwise convolution (channel multiplier 1, no bias) padded as the supernet's. */
+export function depthwiseConv(x: Sym, name: string, kernel: number, stride: number): Sym {
+  const input = symmetricPad(x, name, kernel, stride);
+  return applyOne(tf.layers.depthwiseConv2d({ name, kernelSize: kernel, strides: stride, padding: input.padding, depthMultiplier: 1, useBias: false }), input.x);
 }
 
 export function batchNorm(x: Sym, name: string): Sym {
@@ -58,10 +79,7 @@ export function mbconvLayers(x: Sym, b: BlockLayout): Sym {
     h = conv(h, n.expand(b.name), b.mid, 1, 1);
     h = activationLayers(batchNorm(h, n.expandBn(b.name)), b.activation, `${b.name}_expand_act`);
   }
-  h = applyOne(
-    tf.layers.depthwiseConv2d({ name: n.depthwise(b.name), kernelSize: b.kernel, strides: b.stride, padding: 'same', depthMultiplier: 1, useBias: false }),
-    h,
-  );
+  h = depthwiseConv(h, n.depthwise(b.name), b.kernel, b.stride);
   h = activationLayers(batchNorm(h, n.depthwiseBn(b.name)), b.activation, `${b.name}_dw_act`);
   if (b.se) {
     let g = applyOne(tf.layers.globalAveragePooling2d({ name: `${b.name}_se_pool` }), h);

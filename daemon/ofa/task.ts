@@ -11,6 +11,16 @@ export interface ForwardOptions {
   training: boolean;
   /** Seed of the dropout mask; needed in training mode when the supernet has dropout (reproducible steps). */
   seed?: number;
+  /**
+   * Inference only: batch norm folded into the convolutions (faster; equal to the plain inference, which an extracted
+   * subnet computes exactly, within float rounding). Measurements use it; a supernet may ignore it.
+   */
+  foldBatchNorm?: boolean;
+  /**
+   * Dropout in training mode (default true). The frozen teacher runs with batch statistics but without dropout, as
+   * OFA's teacher (teacher_model.train() with dropout_rate 0).
+   */
+  dropout?: boolean;
 }
 
 /**
@@ -38,6 +48,11 @@ export interface Supernet<In extends tf.Tensor = tf.Tensor4D, Out extends Output
    * finest one). Its inputs are the task's to describe (`Task.inputDescription`).
    */
   extractSubnet(arch: Arch): tf.LayersModel;
+  /**
+   * A frozen copy: the same structure and the current weights (running statistics included) in variables of its own,
+   * which training of this supernet leaves alone (the distillation teacher). Dispose it when done.
+   */
+  snapshot(): Supernet<In, Out>;
   /** Sorts elastic channels by importance without changing the largest net's function (before the expand phase). */
   reorganizeChannels(expandStage?: number): void;
   /** Every weight (trainable and batch-norm statistics) by stable name; the tensors are the caller's to dispose. */

@@ -7,7 +7,7 @@ import type { JobPlacement } from '../protocol/values';
 import type { Emit } from '../protocol/events';
 import { STAGES_DIR } from './run-folder';
 
-export type JobStage = 'setup' | 'train' | 'latency' | 'measure' | 'predictor' | 'search' | 'front' | 'report';
+export type JobStage = 'setup' | 'train' | 'latency' | 'measure' | 'predictor' | 'search' | 'front' | 'report' | 'finetune' | 'export';
 
 export interface JobProgress {
   stage: JobStage;

@@ -213,7 +213,8 @@ function measure(task: Task, arch: Arch, split: EvaluationSplit, batchSize: numb
   for (const batch of task.data.evalBatches(split, batchSize)) {
     tf.tidy(() => {
       const { x, y } = task.tensors(batch, arch.r);
-      const outputs = task.supernet.forward(x, arch, { training: false });
+      // As the run's measurements compute (daemon/train/evaluate.ts), so its own data gives the run's figures.
+      const outputs = task.supernet.forward(x, arch, { training: false, foldBatchNorm: true });
       for (const [name, s] of Object.entries(task.metricSums(outputs, y))) {
         const total = (sums[name] ??= { sum: 0, count: 0 });
         total.sum += s.sum;

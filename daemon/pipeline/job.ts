@@ -15,8 +15,8 @@ import { CONFIG_FILE } from './run-folder';
 import { defaultCacheDir, efficiencyStage } from './stages/efficiency';
 import { measureStage } from './stages/measure';
 import { assembleResults, latencyCheckStage, writeReport } from './stages/report';
-import { evolveStage, predictedFront, predictorStage } from './stages/search';
-import { frontStage } from './stages/front';
+import { predictorStage } from './stages/search';
+import { searchFrontStages } from './stages/front';
 import { loadTask, startEngine } from './stages/setup';
 import { findResumePoint, trainStage } from './stages/train';
 
@@ -121,9 +121,7 @@ export async function runJob(config: ResolvedConfig, opts: RunJobOptions): Promi
     const efficiency = await efficiencyStage(ctx, task, backend, opts.cacheDir ?? defaultCacheDir());
     const measured = await measureStage(ctx, task, efficiency);
     const predictor = await predictorStage(ctx, task, measured);
-    const evolution = await evolveStage(ctx, task, efficiency, predictor);
-    const predicted = predictedFront(ctx, task, efficiency, evolution);
-    const front = await frontStage(ctx, task, efficiency, evolution, predicted);
+    const searched = await searchFrontStages(ctx, task, efficiency, predictor, measured);
     const latency = await latencyCheckStage(ctx, task, efficiency, opts.latencyChecks ?? 5);
     if (task.baselines) ctx.progress('report', 0, 1, 'measuring the baselines on the test split');
     const baselines = task.baselines ? await task.baselines('test') : undefined;
@@ -132,10 +130,7 @@ export async function runJob(config: ResolvedConfig, opts: RunJobOptions): Promi
       backend,
       training,
       measured,
-      predictor,
-      evolution,
-      predictedFront: predicted,
-      front,
+      ...searched,
       latency,
       baselines,
       warnings,

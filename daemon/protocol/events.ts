@@ -1,6 +1,6 @@
 // Telemetry events: what a run tells the world, typed once by an event-name-to-payload map. The daemon writes them
 // to the run's event log and streams them to clients; the extension and the webviews read them. Plain JSON only.
-import type { Arch, DistributedAlgorithm, Objective, PhaseName, PredictorStats, SampleSpace } from './values';
+import type { Arch, DistributedAlgorithm, Objective, PredictorStats, RunPhaseName, SampleSpace } from './values';
 
 export interface BackendInfo {
   /** tfjs backend name: tensorflow, webgpu, wasm or cpu. */
@@ -54,7 +54,7 @@ export type TaskPreview = DisparityPreview;
 export interface TelemetryEvents {
   'run.started': { runId: string; name: string; task: string; backend: BackendInfo; seed: number; resumedFromStep?: number };
   'run.finished': { status: 'completed' | 'stopped' | 'failed'; resultsPath?: string; message?: string; wallMs: number };
-  phase: { index: number; phase: PhaseName; epochs: number; stepsPerEpoch: number; learningRate: number; sample: SampleSpace };
+  phase: { index: number; phase: RunPhaseName; epochs: number; stepsPerEpoch: number; learningRate: number; sample: SampleSpace };
   step: {
     phaseIndex: number;
     epoch: number;

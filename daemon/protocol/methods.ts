@@ -7,7 +7,7 @@ import type { MantaConfig } from '../../schemas/config.generated';
 import type { MantaErrorData, ParamProblem } from './errors';
 import type { BackendInfo, TelemetryEvent } from './events';
 import type { ResultsFile } from './results';
-import type { Arch, BackendName, JobPlacement, PhaseName } from './values';
+import type { Arch, BackendName, Constraints, DerivedFrom, JobPlacement, Objective, RunPhaseName } from './values';
 
 export type { MantaConfig };
 
@@ -34,6 +34,8 @@ export const Methods = {
   readRunFile: 'manta/readRunFile',
   deleteRun: 'manta/deleteRun',
   checkConfig: 'manta/checkConfig',
+  finetune: 'manta/finetune',
+  searchAgain: 'manta/searchAgain',
   // notifications, daemon → client
   events: 'manta/events',
   runStatus: 'manta/runStatus',
@@ -50,7 +52,7 @@ export const RUN_STATUSES: readonly RunStatus[] = ['running', 'paused', 'complet
 
 /** The latest progress of a run, taken from its events (for tree views and status bars). */
 export interface RunProgress {
-  phase?: PhaseName;
+  phase?: RunPhaseName;
   phaseIndex?: number;
   step?: number;
   totalSteps?: number;
@@ -78,6 +80,8 @@ export interface RunSummary {
   message?: string;
   /** Whether `manta/resumeRun` applies (paused or interrupted). */
   resumable: boolean;
+  /** A derived run (search again, fine-tune): the finished run it was made from, without retraining. */
+  derivedFrom?: DerivedFrom;
 }
 
 // ——— requests (client → daemon) ———
@@ -201,20 +205,28 @@ export interface DetachResult {
 }
 export const DetachRequest = new RequestType<RunRef, DetachResult, MantaErrorData>(Methods.detach);
 
+/** What an exported subnet is written as: a stock tfjs layers model (model.json + weights.bin) or ONNX (model.onnx). */
+export type ExportFormat = 'tfjs' | 'onnx';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['tfjs', 'onnx'];
+
 export interface ExportSubnetParams {
   runId: string;
   /** An architecture of the run's search space … */
   arch?: Arch;
   /** … or the index of a point of the run's Pareto front (results.json). */
   index?: number;
-  /** Where to write model.json and its weights; default: a folder under the run directory. */
+  /** Where to write the model files; default: a folder under the run directory. */
   outDir?: string;
+  /** Default 'tfjs'. 'onnx': model.onnx (opset 17, NCHW inputs, batch norm folded) and a README.md of its inputs and outputs. */
+  format?: ExportFormat;
 }
 export interface ExportSubnetResult {
   arch: Arch;
-  /** The folder written: model.json (stock tfjs layers model) and its weights. */
+  /** The folder written: model.json (stock tfjs layers model) and its weights, or model.onnx and README.md. */
   dir: string;
+  /** model.json or model.onnx. */
   modelPath: string;
+  format?: ExportFormat;
   files: string[];
   /** Measured after batch-norm recalibration. */
   validationAccuracy: number;
@@ -383,6 +395,50 @@ export interface DeleteRunResult {
 /** Deletes a run that is not active — its folder and its registry entry; `InvalidRunState` for a running or paused
  * run (stop it first). Every connection then gets `manta/runStatus` with `deleted: true`. */
 export const DeleteRunRequest = new RequestType<RunRef, DeleteRunResult, MantaErrorData>(Methods.deleteRun);
+
+// ——— fine-tuning a searched subnet ———
+
+export interface FinetuneParams {
+  /** The finished run whose subnet is fine-tuned (only read). */
+  runId: string;
+  /** The index of a point of its front (results.json) … */
+  index?: number;
+  /** … or an arch of its search space. */
+  arch?: Arch;
+  /** Values that replace the run config's `finetune` section (defaults: epochs 3, the last phase's learning rate,
+   * training's kdRatio and batch size). */
+  epochs?: number;
+  learningRate?: number;
+  kdRatio?: number;
+  batchSize?: number;
+}
+/** Starts a derived run (`derivedFrom: {runId, kind: 'finetune'}`) that trains the subnet further from the run's
+ * supernet, in a worker; the answer is the new run, followed like any run (manta/attach: `phase` 'finetune', `step`,
+ * `evaluation` of subnet 'subnet'). Its results.json's one front entry is the fine-tuned subnet (exported at
+ * subnets/0/, tfjs and ONNX) and its `finetune` holds test accuracy before and after, the teacher and the wall time.
+ * Refused as InvalidRunState unless the run is completed; as UserError (`data.reason` 'run.bad-arch',
+ * 'run.no-checkpoint', 'finetune.settings') for an index outside its front, a run without its checkpoint, settings
+ * out of range. */
+export const FinetuneRequest = new RequestType<FinetuneParams, RunResult, MantaErrorData>(Methods.finetune);
+
+// ——— searching a finished run again ———
+
+export interface SearchAgainParams {
+  /** The finished run whose trained supernet is searched again (only read). */
+  runId: string;
+  /** The cost traded against accuracy (default: the run's search.objective). */
+  objective?: Objective;
+  /** Replaces the run's search.constraints when given (`{}`: none). */
+  constraints?: Constraints;
+  /** Points of the new predicted front re-measured (default: the run's search.frontSize). */
+  frontSize?: number;
+}
+/** Starts a derived run (`derivedFrom: {runId, kind: 'search'}`) that searches the run's trained supernet again — its
+ * measured subnets and (same encoding) its accuracy predictor reused, evolution for the new objective and constraints,
+ * the new front re-measured and exported — in a worker, without training; the answer is the new run, followed like
+ * any run (manta/attach). Its results.json is a search's, with `derivedFrom`. Refused as InvalidRunState unless the
+ * run is completed. */
+export const SearchAgainRequest = new RequestType<SearchAgainParams, RunResult, MantaErrorData>(Methods.searchAgain);
 
 // ——— checking a config where it would run (protocol 1.5) ———
 

@@ -85,7 +85,7 @@ export const paramsSchemas: Record<RequestMethod, object> = {
     type: 'object',
     additionalProperties: false,
     required: ['runId'],
-    properties: { runId, arch, index: { type: 'integer', minimum: 0, maximum: 100000 }, outDir: hostPath },
+    properties: { runId, arch, index: { type: 'integer', minimum: 0, maximum: 100000 }, outDir: hostPath, format: { type: 'string', enum: ['tfjs', 'onnx'] } },
   },
   [Methods.measureLatencyTable]: {
     type: 'object',
@@ -134,5 +134,40 @@ export const paramsSchemas: Record<RequestMethod, object> = {
     type: 'object',
     additionalProperties: false,
     properties: { config: { type: 'object' }, configDir: hostPath, configPath: hostPath },
+  },
+  // Which subnet (index or arch) is checked by the daemon against the run's results.
+  [Methods.finetune]: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['runId'],
+    properties: {
+      runId,
+      index: { type: 'integer', minimum: 0, maximum: 100000 },
+      arch,
+      epochs: { type: 'number', exclusiveMinimum: 0, maximum: 1000 },
+      learningRate: { type: 'number', exclusiveMinimum: 0, maximum: 10 },
+      kdRatio: { type: 'number', minimum: 0, maximum: 100 },
+      batchSize: { type: 'integer', minimum: 1, maximum: 4096 },
+    },
+  },
+  // The same bounds as the config schema's search section.
+  [Methods.searchAgain]: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['runId'],
+    properties: {
+      runId,
+      objective: { type: 'string', enum: ['macs', 'params', 'latency'] },
+      constraints: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          maxMacs: { type: 'number', exclusiveMinimum: 0 },
+          maxParams: { type: 'number', exclusiveMinimum: 0 },
+          maxLatencyMs: { type: 'number', exclusiveMinimum: 0 },
+        },
+      },
+      frontSize: { type: 'integer', minimum: 1, maximum: 100 },
+    },
   },
 };

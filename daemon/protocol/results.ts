@@ -2,7 +2,7 @@
 // re-measured Pareto front, the predicted front, the measured subnets, the predictor's quality, the latency table's
 // error, the search and training figures and every warning. Written by daemon/search/results.ts.
 import type { BackendInfo, ParetoPoint, TaskPreview } from './events';
-import type { Arch, Constraints, Objective, PhaseResult, PredictorStats } from './values';
+import type { Arch, Constraints, DerivedFrom, Objective, PhaseResult, PredictorStats } from './values';
 
 export interface FrontEntry extends ParetoPoint {
   /** Position in `front`; the exported model is subnets/<index>/model.json. */
@@ -15,6 +15,19 @@ export interface FrontEntry extends ParetoPoint {
   model?: string;
   /** The subnet's predictions on fixed validation examples (stereo: disparity pictures), where the task makes them. */
   preview?: TaskPreview;
+  /**
+   * Where the subnet comes from: the predictor's measured set, or the evolution's front re-measured (the front is the
+   * Pareto set of every subnet measured in the run). Absent in results written before it was recorded.
+   */
+  source?: 'measured' | 'searched';
+}
+
+/** A point of the evolution's front re-measured (on the final front or beaten there by another measured subnet). */
+export interface RemeasuredPoint extends MeasuredPoint {
+  predictedAccuracy: number;
+  validationLoss?: number;
+  testAccuracy?: number;
+  testLoss?: number;
 }
 
 export interface MeasuredPoint {
@@ -47,17 +60,72 @@ export interface ResultsFile {
   predictedFront: ParetoPoint[];
   /** The subnets measured to train the predictor. */
   measured: MeasuredPoint[];
+  /** The searched points re-measured (validation and test); with `measured`, everything the front was chosen from. */
+  remeasured?: RemeasuredPoint[];
+  /** A derived run (search again, fine-tune): the run it was made from, without retraining. */
+  derivedFrom?: DerivedFrom;
   predictor: PredictorStats;
   /**
    * How good the latency model is against directly timed subnets. `model`: a per-block lookup table (`tableEntries`
    * timed block variants) or a fit to whole timed subnets (`tableEntries` of them); absent means a table (format 1).
+   * `runtime`: what the latencies are of (the engine's backend or 'onnxruntime', its device: CPU, threads, batch);
+   * absent: the run's backend. `medianRelativeError`: the median of the subnets' relative errors.
    */
-  latency?: { meanRelativeError: number; samples: { estimatedMs: number; measuredMs: number }[]; tableEntries: number; model?: 'table' | 'fitted' };
+  latency?: {
+    meanRelativeError: number;
+    medianRelativeError?: number;
+    samples: { estimatedMs: number; measuredMs: number }[];
+    tableEntries: number;
+    model?: 'table' | 'fitted';
+    runtime?: BackendInfo;
+  };
   search: { population: number; generations: number; candidatesScored: number; uniqueCandidates: number; wallMs: number; candidatesPerSec: number };
   training: { phases: PhaseResult[]; steps: number; wallMs: number };
   /** Simple methods measured on the test split with the task's metrics, to set the front against (stereo only). */
   baselines?: { name: string; metrics: Record<string, number> }[];
   warnings: string[];
+  /** A fine-tuning run's (`manta finetune`): its one front entry is the fine-tuned subnet; this says before and after. */
+  finetune?: FinetuneSummary;
+}
+
+/** A subnet measured with its batch norms recalibrated: the task's headline metric and loss on validation and test. */
+export interface SubnetMeasurement {
+  validationAccuracy: number;
+  validationLoss: number;
+  testAccuracy: number;
+  testLoss: number;
+}
+
+/**
+ * What a fine-tune distilled from: 'largest-phase' the frozen teacher the source run's checkpoint keeps (the supernet
+ * at the end of its 'largest' phase, OFA's teacher); 'final-largest' the source run's trained largest subnet, frozen
+ * (a checkpoint without a teacher); 'none' no distillation (kdRatio 0).
+ */
+export type FinetuneTeacher = 'largest-phase' | 'final-largest' | 'none';
+
+/** How a subnet was fine-tuned and what it gained: written into the derived run's results.json. */
+export interface FinetuneSummary {
+  sourceRunId: string;
+  /** The source run's front entry, when the subnet was one. */
+  frontIndex?: number;
+  arch: Arch;
+  macs: number;
+  params: number;
+  /** The task's headline metric (what the `…Accuracy` fields hold) and its direction. */
+  metric: string;
+  higherIsBetter: boolean;
+  settings: { epochs: number; learningRate: number; warmupEpochs: number; kdRatio: number; batchSize: number; steps: number; stepsPerEpoch: number; warmupSteps: number };
+  teacher: FinetuneTeacher;
+  /** The subnet as searched (the source run's supernet), measured as `after` is. */
+  before: SubnetMeasurement;
+  after: SubnetMeasurement;
+  /** Milliseconds of the training loop alone, and of the fine-tune once its source was open (measuring before and
+   * after, training, exporting). */
+  trainWallMs: number;
+  wallMs: number;
+  /** The exported fine-tuned subnet, relative to the derived run's folder: tfjs model.json, and ONNX when written. */
+  model: string;
+  onnxModel?: string;
 }
 
 // ——— the headline metric as people read it ———

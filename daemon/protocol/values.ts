@@ -24,6 +24,9 @@ export interface Arch {
 /** A progressive-shrinking phase: 'largest' or the dimension it makes elastic. */
 export type PhaseName = ResolvedPhase['phase'];
 
+/** A phase as a run's `phase` events name it: a progressive-shrinking phase, or 'finetune' (a fine-tuning run's one). */
+export type RunPhaseName = PhaseName | 'finetune';
+
 /** An elastic dimension of the search space: kernel, expand, depth, width or resolution. */
 export type ChoiceName = Exclude<PhaseName, 'largest'>;
 
@@ -63,9 +66,23 @@ export type BackendName = Exclude<BackendChoice, 'auto'>;
 export interface PredictorStats {
   rmse: number;
   kendallTau: number;
+  /**
+   * 95 % confidence interval of the held-out Kendall's tau (percentile bootstrap over the held-out subnets); absent
+   * in results written before it was recorded.
+   */
+  kendallTauCI?: { low: number; high: number; level: number; method: 'bootstrap' };
   trainSize: number;
   heldOutSize: number;
   warning?: string;
+}
+
+/** The kinds of derived run: made from a finished run without retraining its supernet. */
+export type DerivedRunKind = 'search' | 'finetune';
+
+/** Where a derived run comes from (run.json, results.json, a run's summary). */
+export interface DerivedFrom {
+  runId: string;
+  kind: DerivedRunKind;
 }
 
 /** How supernet training is spread over workers (the config's /distributed/algorithm). */

@@ -2,7 +2,7 @@
 // Minor versions only add optional fields, methods and events, which both sides ignore when unknown.
 
 /** MAJOR.MINOR of the protocol in daemon/protocol/. Bump MAJOR on any change an older peer would misread. */
-export const PROTOCOL_VERSION = '1.5';
+export const PROTOCOL_VERSION = '1.6';
 
 export type Compatibility = { ok: true } | { ok: false; message: string };
 

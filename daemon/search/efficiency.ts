@@ -1,7 +1,7 @@
 // The efficiency model: exact MACs and parameters of any subnet (for daemon/ofa's unit stack, its analytic counts
 // tabulated per block so the evolution can cost tens of thousands of candidates; for other supernets, their own
-// counts), latency from a latency model (the unit stack's measured lookup table, or a fit to timed subnets), and the
-// constraints a subnet must meet. Efficiency comes from the arch alone, never from weights (OFA's rule).
+// counts), latency from the latency model fitted to subnets timed on the configured runtime, and the constraints a
+// subnet must meet. Efficiency comes from the arch alone, never from weights (OFA's rule).
 import type { Arch } from '../ofa/arch';
 import type { Constraints, Objective } from '../protocol/values';
 import { layoutCosts } from '../ofa/costs';

@@ -13,7 +13,13 @@ import { paretoFront, type CostAccuracy } from './pareto';
 /** What the evolution needs of a search space (daemon/ofa's SearchSpace and ArchGenome provide it). */
 export interface EvolutionSpace<G> {
   sample(rng: Rng): G;
+  /** A copy with every choice (the resolution too) redrawn with probability `prob`. */
   mutate(g: G, rng: Rng, prob: number): G;
+  /**
+   * OFA's mutation: the resolution redrawn with probability `probs.resolution`, every other choice with `probs.arch`.
+   * Without it the evolution mutates with `mutate` at the arch probability.
+   */
+  mutateWith?(g: G, rng: Rng, probs: { arch: number; resolution: number }): G;
   crossover(a: G, b: G, rng: Rng): G;
   /** Equal keys ⇔ the same subnet (inactive entries ignored). */
   key(g: G): string;
@@ -42,10 +48,17 @@ export interface EvolutionOptions {
   generations: number;
   parentRatio: number;
   mutationRatio: number;
+  /** Chance that a mutation redraws each choice but the resolution (OFA's arch_mutate_prob, 0.1). */
   mutationProbability: number;
+  /** Chance that a mutation redraws the resolution (OFA's resolution_mutate_prob; default 0.5). */
+  resolutionMutationProbability?: number;
   seed: number;
-  /** Tries to find a feasible child before falling back to a parent (OFA loops forever). Default 20. */
-  maxRetries?: number;
+  /**
+   * Draws allowed for one feasible child (or one feasible member of the initial population) before the search gives
+   * up with a user error. OFA keeps sampling forever; this bound only ends a search whose constraints (almost) no
+   * subnet meets. Default 10,000. Every 100 failed draws a child gets new parents.
+   */
+  maxDraws?: number;
   /**
    * Parent selection mixes three rules: a share by accuracy alone (OFA's exploitation; default 0.1), a share as the
    * most accurate of equal-count cost strata (exploitation all along the front; default 0.4), the rest by
@@ -68,9 +81,8 @@ export interface EvolutionResult<G> {
   candidatesScored: number;
   /** Distinct subnets among them, the ones the predictor actually computed (the rest were already known). */
   uniqueCandidates: number;
-  /** Children that broke a constraint and were redrawn, and redraws that gave up and kept a parent. */
+  /** Draws (children and initial samples) that broke a constraint and were drawn again. */
   retries: number;
-  fallbacks: number;
   wallMs: number;
 }
 
@@ -103,7 +115,9 @@ export async function evolve<G>(
 ): Promise<EvolutionResult<G>> {
   const started = performance.now();
   const rng = Rng.derive(opts.seed, 0xe70); // the evolution's own stream
-  const maxRetries = opts.maxRetries ?? 20;
+  const maxDraws = opts.maxDraws ?? 10_000;
+  const mutationProbs = { arch: opts.mutationProbability, resolution: opts.resolutionMutationProbability ?? 0.5 };
+  const mutate = (g: G): G => (space.mutateWith ? space.mutateWith(g, rng, mutationProbs) : space.mutate(g, rng, opts.mutationProbability));
   const populationSize = opts.population;
   const parentsSize = Math.max(1, Math.round(opts.parentRatio * populationSize));
   const mutations = Math.round(opts.mutationRatio * populationSize);
@@ -115,7 +129,6 @@ export async function evolve<G>(
   let unique = 0;
   let candidatesScored = 0;
   let retries = 0;
-  let fallbacks = 0;
   let stamp = 0;
 
   const look = (arch: G): Entry<G> => {
@@ -149,31 +162,43 @@ export async function evolve<G>(
     candidatesScored += children.length;
   };
 
-  const childOf = (make: () => G, fallback: Entry<G>): Entry<G> => {
-    for (let t = 0; t < maxRetries; t++) {
-      const c = look(make());
+  /**
+   * A feasible child, drawn again until one is (OFA's loop), from parents that `pick` chooses afresh every 100 failed
+   * draws; after `maxDraws` failures the constraints are taken as (nearly) unsatisfiable.
+   */
+  const childOf = <P>(pick: () => P, make: (parents: P) => G, what: string): Entry<G> => {
+    let parents = pick();
+    for (let t = 1; t <= maxDraws; t++) {
+      const c = look(make(parents));
       if (c.feasible) return c;
       retries++;
+      if (t % 100 === 0) parents = pick();
     }
-    fallbacks++;
-    return fallback;
+    throw new UnsatisfiableConstraintsError(
+      `the evolution drew ${maxDraws} ${what} of subnets that meet search.constraints and none of them met the constraints; loosen the constraints`,
+    );
   };
 
   // The initial population: the smallest and largest subnets when they qualify (they anchor the front's ends), then
-  // random feasible samples — a bounded number of draws, not OFA's endless loop.
+  // random feasible samples — drawn until found as OFA does, within a bound (maxDraws per member).
   const initial: Entry<G>[] = [];
   for (const arch of [space.smallest(), space.largest()]) {
     const c = look(arch);
     if (c.feasible && !initial.includes(c)) initial.push(c);
   }
-  for (let draws = 0; initial.length < populationSize && draws < populationSize * maxRetries; draws++) {
+  for (let missed = 0; initial.length < populationSize && missed < maxDraws; ) {
     const c = look(space.sample(rng));
-    if (c.feasible) initial.push(c);
-    else retries++;
+    if (c.feasible) {
+      initial.push(c);
+      missed = 0;
+    } else {
+      retries++;
+      missed++;
+    }
   }
   if (initial.length === 0) {
     throw new UnsatisfiableConstraintsError(
-      `no subnet meets search.constraints (not even the smallest, cost ${look(space.smallest()).cost}); loosen the constraints`,
+      `no subnet meets search.constraints (not the smallest, cost ${look(space.smallest()).cost}, nor any of ${maxDraws} random ones); loosen the constraints`,
     );
   }
   while (initial.length < populationSize) initial.push(initial[rng.int(initial.length)]); // rare: a very tight constraint
@@ -188,14 +213,10 @@ export async function evolve<G>(
     if (opts.signal?.aborted) throw new SearchStoppedError('search stopped');
     const parents = selectParents(population, parentsSize, { elite: opts.eliteRatio ?? 0.1, strata: opts.strataRatio ?? 0.4 }, ++stamp);
     const children: Entry<G>[] = [];
-    for (let j = 0; j < mutations; j++) {
-      const parent = parents[rng.int(parents.length)];
-      children.push(childOf(() => space.mutate(parent.arch, rng, opts.mutationProbability), parent));
-    }
+    const parent = (): Entry<G> => parents[rng.int(parents.length)];
+    for (let j = 0; j < mutations; j++) children.push(childOf(parent, (p) => mutate(p.arch), 'mutations'));
     for (let j = mutations; j < populationSize; j++) {
-      const a = parents[rng.int(parents.length)];
-      const b = parents[rng.int(parents.length)];
-      children.push(childOf(() => space.crossover(a.arch, b.arch, rng), a));
+      children.push(childOf(() => [parent(), parent()] as const, ([a, b]) => space.crossover(a.arch, b.arch, rng), 'crossovers'));
     }
     score(children);
     population = parents.concat(children);
@@ -219,7 +240,6 @@ export async function evolve<G>(
     candidatesScored,
     uniqueCandidates: unique,
     retries,
-    fallbacks,
     wallMs: performance.now() - started,
   };
 }

@@ -1,68 +1,65 @@
-// A fitted latency model for supernets without daemon/ofa's unit stack (stereo), whose subnets do not decompose into
-// block variants a lookup table could time: a few whole subnets are extracted and timed directly at batch 1 — the
-// smallest, the largest and seeded random ones — and latency ≈ a + b·MACs (+ c·active blocks, when that predicts
-// held-out subnets better) is fitted to them. Timings are cached per backend + version + device and the supernet's
-// shape, so a resumed or second run of the same supernet times nothing.
+// The latency model per runtime and device: a few dozen whole subnets — the smallest, the largest and seeded random
+// ones — are extracted and timed directly on the runtime (latency-runtime.ts), and latency ≈ intercept + Σ weight ·
+// feature (latency.ts: layer calls, MACs by kind, elementwise volume) is fitted to them by non-negative least squares
+// on relative error, keeping the features that predict held-out subnets best. Timings are cached per runtime,
+// version, device (threads, batch) and supernet shape, so a resumed or second run of the same supernet times nothing.
 import { readTimingCache, writeTimingCache } from './timing-cache';
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { tf } from '../engine';
 import { Rng } from '../engine/rng';
 import type { Arch } from '../ofa/arch';
 import type { SearchSpace } from '../ofa/space';
 import type { BackendInfo } from '../protocol/events';
-import { LatencyStoppedError, timeModel, type LatencyModel } from './latency';
+import { scaledFeatures, timeArchs, type LatencyModel, type LatencySubject } from './latency';
+import { TimingStoppedError, type TimingOptions, type TimingRuntime } from './latency-runtime';
 
-/** Bump when the timing method or the sampled archs change, so old cache files are not reused. */
-const FIT_VERSION = 1;
+/** Bump when the timing rule, the features or the sampled archs change, so old cache files are not reused. */
+const FIT_VERSION = 4;
 /** Fixed, not the run's seed: every run of the same supernet times the same subnets and so shares one cache file. */
 const FIT_SEED = 0x1a7e;
+/** Subnets timed for the fit unless told otherwise. */
+export const DEFAULT_FIT_SUBNETS = 32;
 
-/** What the fit needs of a supernet: its space, its stock-layers subnets and their MACs. */
-export interface FittedLatencySubject {
-  readonly space: SearchSpace;
-  /** A standalone model of the subnet (the supernet's `extractSubnet`); the fit disposes it after timing. */
-  build(arch: Arch): tf.LayersModel;
-  macs(arch: Arch): number;
+export class LatencyStoppedError extends Error {
+  override name = 'LatencyStoppedError';
 }
 
 export interface FittedLatencyOptions {
-  backend: BackendInfo;
-  /**
-   * What fixes the subnets' shapes besides the arch — the supernet config and the input size — as one string; the
-   * cache file is per this key.
-   */
-  cacheKey: string;
   /** Directory of the cache files; none: time everything, cache nothing. */
   cacheDir?: string;
   /** Time every subnet again (the cache file is then rewritten). */
   refresh?: boolean;
-  /** Subnets timed for the fit: the smallest, the largest and random ones (default 12; fewer if the space is smaller). */
+  /** Subnets timed for the fit: the smallest, the largest and random ones (default 32; fewer if the space is smaller). */
   subnets?: number;
-  /** Timed runs per subnet after warm-up; the lower quartile is kept (default 9, as the table). */
-  repeats?: number;
+  /** How the subnets are timed (rounds, runs, warm-up). */
+  timing?: TimingOptions;
   onProgress?: (done: number, total: number) => void;
-  /** Stops between subnets (throws LatencyStoppedError; what was timed so far is cached). */
+  /** Stops between subnets (throws LatencyStoppedError; nothing of the unfinished timing is cached). */
   signal?: AbortSignal;
 }
 
 export interface FittedSample {
   arch: Arch;
-  macs: number;
-  /** Active block slots (the sum of the unit depths). */
-  blocks: number;
+  /** The subject's features of the subnet, unscaled. */
+  features: number[];
   measuredMs: number;
 }
 
+export interface LatencyFit {
+  intercept: number;
+  /** Weight per feature (by name; 0 for a feature the fit left out), per unit of its scaled value. */
+  weights: Record<string, number>;
+  /** The features kept (the rest did not predict held-out subnets better). */
+  used: string[];
+  /** Mean relative error of each timed subnet's estimate from a fit without it (leave-one-out). */
+  heldOutError: number;
+}
+
 export interface FittedLatency extends LatencyModel {
-  readonly backend: BackendInfo;
-  /** ms ≈ intercept + perMegaMac·MACs/1e6 + perBlock·blocks, all ≥ 0 (perBlock is 0 when blocks did not help). */
-  readonly coefficients: { intercept: number; perMegaMac: number; perBlock: number };
+  readonly fit: LatencyFit;
   /** The timed subnets the fit was made from. */
   readonly samples: readonly FittedSample[];
-  /** Mean relative error of each timed subnet's estimate from a fit without it (leave-one-out). */
-  readonly heldOutError: number;
   /** Subnets timed now (the rest came from the cache). */
   readonly timedNow: number;
   readonly cacheFile?: string;
@@ -70,11 +67,11 @@ export interface FittedLatency extends LatencyModel {
 
 function cachePath(cacheDir: string, backend: BackendInfo, key: string): string {
   const hash = createHash('sha256').update(`${FIT_VERSION}\n${backend.backend}\n${backend.version}\n${backend.device}\n${key}`).digest('hex').slice(0, 16);
-  return join(cacheDir, `fitted-latency-${backend.backend.replace(/[^a-z0-9]/gi, '')}-${hash}.json`);
+  return join(cacheDir, `latency-${backend.backend.replace(/[^a-z0-9]/gi, '')}-${hash}.json`);
 }
 
 /** The smallest, the largest, then seeded random subnets, distinct as networks, up to `count`. */
-export function fitArchs(space: SearchSpace, count: number): Arch[] {
+export function fitArchs(space: SearchSpace, count: number, seed = FIT_SEED): Arch[] {
   const out = new Map<string, Arch>();
   const add = (arch: Arch): void => {
     const c = space.canonical(arch);
@@ -83,7 +80,7 @@ export function fitArchs(space: SearchSpace, count: number): Arch[] {
   };
   add(space.smallest());
   if (count > 1) add(space.largest());
-  const rng = new Rng(FIT_SEED);
+  const rng = new Rng(seed);
   // Bounded: a space with fewer distinct subnets than `count` ends the draw.
   for (let tries = 0; out.size < count && tries < count * 50; tries++) add(space.sample(rng));
   return [...out.values()];
@@ -115,12 +112,14 @@ function solve(a: number[][], b: number[]): number[] | undefined {
   return x;
 }
 
+const dot = (a: readonly number[], b: readonly number[]): number => a.reduce((s, v, i) => s + v * b[i], 0);
+
 /**
- * Least squares of y on the feature columns with weights 1/y² (so it minimises relative error, what is reported) and
- * every coefficient ≥ 0. With at most three columns the exact solution is found by trying every subset of them
- * unconstrained and keeping the best whose coefficients are all ≥ 0.
+ * Least squares of y on the columns with weights 1/y² (so it minimises relative error, what is reported) and every
+ * coefficient ≥ 0 (a layer or a MAC never makes a network faster). With few columns the exact solution is found by
+ * trying every subset of them unconstrained and keeping the best whose coefficients are all ≥ 0. Exported for tests.
  */
-function fitNonNegative(rows: readonly number[][], y: readonly number[]): number[] {
+export function fitNonNegative(rows: readonly number[][], y: readonly number[]): number[] {
   const cols = rows[0]?.length ?? 0;
   const w = y.map((v) => 1 / Math.max(v, 1e-9) ** 2);
   let best = new Array<number>(cols).fill(0);
@@ -142,8 +141,6 @@ function fitNonNegative(rows: readonly number[][], y: readonly number[]): number
   return best;
 }
 
-const dot = (a: readonly number[], b: readonly number[]): number => a.reduce((s, v, i) => s + v * b[i], 0);
-
 /** Mean relative error of each sample predicted by a fit to the others. */
 function leaveOneOutError(rows: readonly number[][], y: readonly number[]): number {
   if (y.length < 2) return NaN;
@@ -158,74 +155,65 @@ function leaveOneOutError(rows: readonly number[][], y: readonly number[]): numb
   return sum / y.length;
 }
 
-const activeBlocks = (arch: Arch): number => arch.d.reduce((s, d) => s + d, 0);
-
 /**
- * Fits latency against MACs (and active blocks when they lower the held-out error) to timed samples. Exported for
- * tests; `buildFittedLatency` times the samples.
+ * Fits latency to timed samples: an intercept plus the subset of features with the lowest leave-one-out error (an
+ * extra feature always fits the rest better; it has to earn its place on subnets it was not fitted to; a tie keeps
+ * the fewer). Exported for tests; `buildFittedLatency` times the samples.
  */
-export function fitLatency(samples: readonly Omit<FittedSample, 'arch'>[]): { coefficients: FittedLatency['coefficients']; heldOutError: number } {
+export function fitLatency(featureNames: readonly string[], samples: readonly { features: readonly number[]; measuredMs: number }[]): LatencyFit {
   const y = samples.map((s) => s.measuredMs);
-  const base = samples.map((s) => [1, s.macs / 1e6]);
-  const withBlocks = samples.map((s) => [1, s.macs / 1e6, s.blocks]);
-  const baseErr = leaveOneOutError(base, y);
-  const blocksErr = leaveOneOutError(withBlocks, y);
-  // The block term has to earn its place on subnets it was not fitted to (an extra term always fits the rest better).
-  const useBlocks = blocksErr < baseErr;
-  const coef = fitNonNegative(useBlocks ? withBlocks : base, y);
-  return {
-    coefficients: { intercept: coef[0] ?? 0, perMegaMac: coef[1] ?? 0, perBlock: useBlocks ? coef[2] : 0 },
-    heldOutError: useBlocks ? blocksErr : baseErr,
-  };
+  const scaled = samples.map((s) => scaledFeatures(featureNames, s.features));
+  let best: { used: number[]; err: number } | undefined;
+  for (let mask = 0; mask < 1 << featureNames.length; mask++) {
+    const used = featureNames.map((_, j) => j).filter((j) => mask & (1 << j));
+    const rows = scaled.map((f) => [1, ...used.map((j) => f[j])]);
+    const err = leaveOneOutError(rows, y);
+    if (!best || err < best.err - 1e-9 || (Math.abs(err - best.err) <= 1e-9 && used.length < best.used.length) || Number.isNaN(best.err)) best = { used, err };
+  }
+  const used = best?.used ?? [];
+  const coef = fitNonNegative(
+    scaled.map((f) => [1, ...used.map((j) => f[j])]),
+    y,
+  );
+  const weights: Record<string, number> = {};
+  featureNames.forEach((name, j) => (weights[name] = used.includes(j) ? coef[1 + used.indexOf(j)] : 0));
+  return { intercept: coef[0] ?? 0, weights, used: used.map((j) => featureNames[j]), heldOutError: best?.err ?? NaN };
 }
 
-/** Times the fit's subnets (or reads them from the cache) and fits the latency model. */
-export async function buildFittedLatency(subject: FittedLatencySubject, opts: FittedLatencyOptions): Promise<FittedLatency> {
+/** The model of a fit over the subject's features. */
+export function fittedModel(subject: LatencySubject, backend: BackendInfo, fit: LatencyFit, samples: readonly FittedSample[], extra: { timedNow: number; cacheFile?: string }): FittedLatency {
+  const estimate = subject.linear(
+    fit.intercept,
+    subject.featureNames.map((n) => fit.weights[n] ?? 0),
+  );
+  return { backend, fit, samples, entries: samples.length, timedNow: extra.timedNow, cacheFile: extra.cacheFile, estimate };
+}
+
+/** Times the fit's subnets on the runtime (or reads them from the cache) and fits the latency model. */
+export async function buildFittedLatency(subject: LatencySubject, runtime: TimingRuntime, opts: FittedLatencyOptions = {}): Promise<FittedLatency> {
   const { space } = subject;
-  const repeats = opts.repeats ?? 9;
-  const file = opts.cacheDir ? cachePath(opts.cacheDir, opts.backend, opts.cacheKey) : undefined;
-  const entries: Record<string, number> = file && !opts.refresh ? readTimingCache(file, { version: FIT_VERSION, backend: opts.backend, key: opts.cacheKey }, (ms) => ms > 0) : {};
-  const archs = fitArchs(space, Math.max(2, opts.subnets ?? 12));
+  const backend = runtime.info;
+  const file = opts.cacheDir ? cachePath(opts.cacheDir, backend, subject.cacheKey) : undefined;
+  const entries: Record<string, number> = file && !opts.refresh ? readTimingCache(file, { version: FIT_VERSION, backend, key: subject.cacheKey }, (ms) => ms > 0) : {};
+  const archs = fitArchs(space, Math.max(2, opts.subnets ?? DEFAULT_FIT_SUBNETS));
   const needed = archs.filter((a) => !(space.key(a) in entries));
 
-  let done = 0;
-  const save = (): void => {
-    if (!file || done === 0) return;
-    mkdirSync(opts.cacheDir!, { recursive: true });
-    writeTimingCache(file, { version: FIT_VERSION, backend: opts.backend, key: opts.cacheKey, entries });
-  };
-  for (const arch of needed) {
-    if (opts.signal?.aborted) {
-      save();
-      throw new LatencyStoppedError('latency fit stopped');
-    }
-    const m = subject.build(arch);
+  if (needed.length > 0) {
+    let timed;
     try {
-      // The first model also pays the backend's one-time costs (kernel set-up, memory growth) past its own warm-up.
-      if (done === 0) timeModel(m, 3);
-      entries[space.key(arch)] = timeModel(m, repeats);
-    } finally {
-      m.dispose();
+      timed = await timeArchs(runtime, (arch) => subject.build(arch), needed, { ...opts.timing, signal: opts.signal, onProgress: opts.onProgress });
+    } catch (e) {
+      if (e instanceof TimingStoppedError) throw new LatencyStoppedError('latency fit stopped');
+      throw e;
     }
-    done++;
-    opts.onProgress?.(done, needed.length);
-    await new Promise((r) => setImmediate(r)); // whole subnets take a while: let telemetry and stop requests through
+    needed.forEach((arch, i) => (entries[space.key(arch)] = timed[i].ms));
+    if (file) {
+      mkdirSync(opts.cacheDir!, { recursive: true });
+      writeTimingCache(file, { version: FIT_VERSION, backend, key: subject.cacheKey, entries });
+    }
   }
-  save();
 
-  const samples: FittedSample[] = archs.map((arch) => ({ arch, macs: subject.macs(arch), blocks: activeBlocks(arch), measuredMs: entries[space.key(arch)] }));
-  const { coefficients, heldOutError } = fitLatency(samples);
-  const { intercept, perMegaMac, perBlock } = coefficients;
-  return {
-    backend: opts.backend,
-    coefficients,
-    samples,
-    heldOutError,
-    timedNow: needed.length,
-    entries: samples.length,
-    cacheFile: file,
-    estimate(arch: Arch): number {
-      return intercept + (perMegaMac * subject.macs(arch)) / 1e6 + perBlock * activeBlocks(arch);
-    },
-  };
+  const samples: FittedSample[] = archs.map((arch) => ({ arch, features: subject.features(arch), measuredMs: entries[space.key(arch)] }));
+  const fit = fitLatency(subject.featureNames, samples);
+  return fittedModel(subject, backend, fit, samples, { timedNow: needed.length, cacheFile: file });
 }

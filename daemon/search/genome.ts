@@ -107,8 +107,18 @@ export class ArchGenome {
    * depth, then the width and the resolution.
    */
   mutate(parent: Genome, rng: Rng, prob: number): Genome {
+    return this.mutateWith(parent, rng, { arch: prob, resolution: prob });
+  }
+
+  /**
+   * OFA's mutate_resolution then mutate_arch: the resolution redrawn with probability `probs.resolution`, then each
+   * block slot's kernel and expand, each unit's depth and the width with probability `probs.arch`.
+   */
+  mutateWith(parent: Genome, rng: Rng, probs: { arch: number; resolution: number }): Genome {
     const s = this.space;
     const g = parent.slice();
+    if (rng.next() < probs.resolution) g[this.rAt] = rng.int(s.resolution.length);
+    const prob = probs.arch;
     for (let i = 0; i < this.B; i++) {
       if (rng.next() < prob) {
         g[i] = rng.int(s.kernel.length);
@@ -117,7 +127,6 @@ export class ArchGenome {
     }
     for (let u = 0; u < this.U; u++) if (rng.next() < prob) g[this.dAt + u] = rng.int(s.depth.length);
     if (rng.next() < prob) g[this.wAt] = rng.int(s.width.length);
-    if (rng.next() < prob) g[this.rAt] = rng.int(s.resolution.length);
     return g;
   }
 

@@ -1,4 +1,4 @@
-// daemon/search/: search of a trained supernet — the accuracy predictor and its fast scorer, the efficiency model and latency table, multi-objective evolution, the Pareto front, measurement, export, results and the report.
+// daemon/search/: search of a trained supernet — the accuracy predictor and its fast scorer, the efficiency model and latency model, multi-objective evolution, the Pareto front, measurement, export, results and the report.
 export { kendallTau, rmse } from './stats';
 export { paretoFront, dominates, spreadAlongFront, type CostAccuracy } from './pareto';
 export { createScorer, createJsScorer, createWasmScorer, toSparseRows, type MlpWeights, type Scorer, type SparseRows } from './scorer';
@@ -15,7 +15,9 @@ export {
   type TrainedPredictor,
 } from './predictor';
 export { CostModel, CountedCosts, EfficiencyModel, type SubnetCosts } from './efficiency';
-export { buildLatencyTable, validateLatencyTable, timeModel, LatencyStoppedError, type LatencyOptions, type LatencyTable, type LatencyValidation } from './latency';
+export { countedSubject, unitStackSubject, modelFeatures, validateLatencyModel, latencyErrors, type LatencyModel, type LatencySubject, type LatencyValidation } from './latency';
+export { buildFittedLatency, fitLatency, LatencyStoppedError, type FittedLatency, type LatencyFit } from './fitted-latency';
+export { openTimingRuntime, timeModels, type LatencyRuntimeName, type LatencyRuntimeOptions, type TimingRuntime } from './latency-runtime';
 export { ArchGenome, type Genome } from './genome';
 export {
   evolve,

@@ -1,290 +1,240 @@
-// The latency lookup table: every block variant (kernel × expand × stride × input size × in/out width) timed once at
-// batch 1 on the current backend as a stock-layers model — what an exported subnet runs — plus the fixed layers
-// (stem, first block, head); a subnet's latency is their sum. Tables are cached per backend + version + device in a
-// JSON file, and checked against directly timed subnets (mean relative error).
-import { readTimingCache, writeTimingCache } from './timing-cache';
-import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+// What a subnet's latency is modelled from. A network this small runs in a few milliseconds on tfjs (a tenth of one
+// on ONNX Runtime), and most of that is a fixed cost per layer call rather than arithmetic: timing blocks one by one
+// and adding them up (the lookup table this replaced) counted each block's model-call and warm-up costs and was off
+// by 34–79 %. So a subnet is described by features of its stock-layers model — layer calls, convolution, dense and
+// depthwise MACs, elementwise volume — and latency ≈ a weighted sum of them fitted per runtime to whole subnets timed
+// directly (fitted-latency.ts). For daemon/ofa's unit stack the features are tabulated per block from the very layers
+// extraction builds (ofa/extract.ts), so padding and activations are whatever the exported subnet has; other supernets
+// give their MACs and active blocks.
 import { tf } from '../engine';
-import type { ActivationName } from '../engine/ops';
-import type { Rng } from '../engine/rng';
 import type { Arch } from '../ofa/arch';
+import { mbconvLayers } from '../ofa/extract';
 import { subnetLayout, type BlockLayout, type SubnetLayout } from '../ofa/layout';
 import type { SearchSpace } from '../ofa/space';
 import type { BackendInfo } from '../protocol/events';
+import { timeModels, type SubnetTiming, type TimingOptions, type TimingRuntime } from './latency-runtime';
 
-/** Bump when the timing method changes, so old cache files are not reused. */
-const TABLE_VERSION = 2;
-
-/** What the search asks of a latency estimate: the lookup table here, or a fitted model (fitted-latency.ts). */
+/** What the search asks of a latency estimate. */
 export interface LatencyModel {
+  /** The runtime the latencies are of (its name, version and device: CPU, threads, batch). */
   readonly backend: BackendInfo;
-  /** Estimated batch-1 forward latency of the arch's subnet in ms. */
+  /** Estimated forward latency of the arch's subnet in ms (at the runtime's batch size). */
   estimate(arch: Arch): number;
-  /** Timings it rests on (table: variants; fitted: whole subnets). */
+  /** Timed subnets it rests on. */
   readonly entries: number;
 }
 
-export interface LatencyTable extends LatencyModel {
-  /** Variants timed now (the rest came from the cache). */
-  readonly timedNow: number;
-  readonly cacheFile?: string;
+/** The features of a stock-layers model, per image; a subnet's are the sum of its layers'. */
+export const LAYER_FEATURES = ['layers', 'convMacs', 'denseMacs', 'depthwiseMacs', 'elementwise'] as const;
+/** Features of a supernet without a unit stack (their counts only). */
+export const COUNTED_FEATURES = ['macs', 'blocks'] as const;
+
+/** Scale of each feature in a fit (millions of MACs/elements), so coefficients are of similar size. */
+const FEATURE_SCALE: Record<string, number> = { convMacs: 1e6, denseMacs: 1e6, depthwiseMacs: 1e6, elementwise: 1e6, macs: 1e6 };
+
+export function scaledFeatures(names: readonly string[], values: readonly number[]): number[] {
+  return values.map((v, i) => v / (FEATURE_SCALE[names[i]] ?? 1));
 }
 
-export interface LatencyOptions {
-  backend: BackendInfo;
-  /** Directory of the cache files; none: time everything, cache nothing. */
-  cacheDir?: string;
-  /** Time every variant again (the cache file is then rewritten). */
-  refresh?: boolean;
-  /** Timed runs per variant after warm-up; the lower quartile is kept (default 9). */
-  repeats?: number;
-  onProgress?: (done: number, total: number) => void;
-  /** Stops between variants (throws LatencyStoppedError; what was timed so far is cached). */
-  signal?: AbortSignal;
+const elements = (shape: readonly (number | null)[]): number => shape.slice(1).reduce<number>((a, d) => a * (d ?? 1), 1);
+
+function firstInputShape(layer: tf.layers.Layer): readonly (number | null)[] {
+  const input = layer.input;
+  return (Array.isArray(input) ? input[0] : input).shape;
 }
 
-export class LatencyStoppedError extends Error {
-  override name = 'LatencyStoppedError';
-}
-
-type Sym = tf.SymbolicTensor;
-
-/** What distinguishes a block's cost: everything in its layout but its name and position. */
-function blockSignature(b: BlockLayout): string {
-  return `block:${b.in}>${b.mid}>${b.out}:k${b.kernel}:s${b.stride}:${b.inSize}:${b.activation}:se${b.seMid}:x${b.expand ? 1 : 0}:r${b.residual ? 1 : 0}`;
-}
-
-function frontSignature(l: SubnetLayout): string {
-  const first = l.blocks.find((b) => b.unit < 0);
-  return `front:${l.inputChannels}:${l.resolution}:${l.stem.out}:${l.stem.activation}:${first ? blockSignature(first) : 'none'}`;
-}
-
-function headSignature(l: SubnetLayout): string {
-  const f = l.finalExpand;
-  return `head:${f.in}>${f.out}:${f.size}:${l.featureMix.out}:${l.classifier.out}`;
-}
-
-const OVERHEAD = 'overhead:model-call';
-
-// ——— stock-layer models for timing (the same layer kinds ofa/extract.ts builds a subnet from) ———
-
-function apply(layer: tf.layers.Layer, x: Sym | Sym[]): Sym {
-  return layer.apply(x) as Sym;
-}
-
-function act(x: Sym, kind: ActivationName): Sym {
-  const hsig = (t: Sym): Sym =>
-    apply(tf.layers.rescaling({ scale: 1 / 6 }), apply(tf.layers.activation({ activation: 'relu6' }), apply(tf.layers.rescaling({ scale: 1, offset: 3 }), t)));
-  switch (kind) {
-    case 'relu':
-    case 'relu6':
-      return apply(tf.layers.activation({ activation: kind }), x);
-    case 'hsigmoid':
-      return hsig(x);
-    case 'hswish':
-      return apply(tf.layers.multiply(), [x, hsig(x)]);
-    case 'linear':
-      return x;
+/** LAYER_FEATURES of a stock-layers model (batch-1 counts). */
+export function modelFeatures(model: tf.LayersModel): number[] {
+  const f = [0, 0, 0, 0, 0];
+  for (const layer of model.layers) {
+    const kind = layer.getClassName();
+    if (kind === 'InputLayer') continue;
+    f[0]++;
+    const out = elements(layer.outputShape as (number | null)[]);
+    const inShape = firstInputShape(layer);
+    const kernel = (layer.getConfig().kernelSize as number[] | number | undefined) ?? 1;
+    const k2 = Array.isArray(kernel) ? kernel[0] * kernel[1] : kernel * kernel;
+    if (kind === 'Conv2D') f[1] += out * k2 * (inShape[inShape.length - 1] ?? 0);
+    else if (kind === 'Dense') f[2] += out * (inShape[inShape.length - 1] ?? 0);
+    else if (kind === 'DepthwiseConv2D') f[3] += out * k2;
+    else f[4] += Math.max(out, elements(inShape));
   }
+  return f;
 }
 
-const conv = (x: Sym, filters: number, kernel: number, stride: number): Sym =>
-  apply(tf.layers.conv2d({ filters, kernelSize: kernel, strides: stride, padding: 'same', useBias: false }), x);
-const bn = (x: Sym): Sym => apply(tf.layers.batchNormalization({ axis: -1 }), x);
-
-function blockLayers(x: Sym, b: BlockLayout): Sym {
-  let h = x;
-  if (b.expand) h = act(bn(conv(h, b.mid, 1, 1)), b.activation);
-  h = apply(tf.layers.depthwiseConv2d({ kernelSize: b.kernel, strides: b.stride, padding: 'same', useBias: false }), h);
-  h = act(bn(h), b.activation);
-  if (b.se) {
-    let g = apply(tf.layers.globalAveragePooling2d({}), h);
-    g = apply(tf.layers.dense({ units: b.seMid, activation: 'relu' }), g);
-    g = act(apply(tf.layers.dense({ units: b.mid }), g), 'hsigmoid');
-    g = apply(tf.layers.reshape({ targetShape: [1, 1, b.mid] }), g);
-    h = apply(tf.layers.multiply(), [h, g]);
-  }
-  h = bn(conv(h, b.out, 1, 1));
-  return b.residual ? apply(tf.layers.add(), [h, x]) : h;
+/** How a fitted model describes a supernet's subnets and builds them for timing. */
+export interface LatencySubject {
+  readonly space: SearchSpace;
+  readonly featureNames: readonly string[];
+  /** The subnet's features (unscaled), in featureNames' order. */
+  features(arch: Arch): number[];
+  /** A fast estimator for fitted weights: ms = intercept + Σ weight·scaled feature. */
+  linear(intercept: number, weights: readonly number[]): (arch: Arch) => number;
+  /** A standalone model of the subnet (the supernet's `extractSubnet`); the caller disposes it. */
+  build(arch: Arch): tf.LayersModel;
+  /** What fixes the subnets' shapes besides the arch (supernet config, input): the cache is per this key. */
+  readonly cacheKey: string;
 }
 
-function model(shape: number[], body: (x: Sym) => Sym): tf.LayersModel {
-  const input = tf.input({ shape });
-  return tf.model({ inputs: input, outputs: body(input) });
-}
+const dot = (a: readonly number[], b: readonly number[]): number => a.reduce((s, v, i) => s + v * b[i], 0);
 
-/** Lower-quartile ms of a batch-1 predict (output read back), after warm-up: other processes only ever add time. */
-export function timeModel(m: tf.LayersModel, repeats: number): number {
-  // Every input at batch 1 (a stereo subnet takes two views); the first gets the same seeded values as always.
-  const xs = m.inputs.map((input, i) => {
-    const shape = input.shape.slice(1);
-    if (shape.some((d) => d === null)) throw new Error(`timeModel: input ${input.name} has an unknown size [${input.shape.join(', ')}]`);
-    return tf.randomUniform([1, ...(shape as number[])], -1, 1, 'float32', 1 + i);
-  });
-  const run = (): void => {
-    const y = m.predict(xs.length === 1 ? xs[0] : xs);
-    for (const t of Array.isArray(y) ? y : [y]) {
-      t.dataSync();
-      t.dispose();
-    }
+/** A supernet costed by its own counts: features MACs and active blocks. */
+export function countedSubject(space: SearchSpace, build: (arch: Arch) => tf.LayersModel, macs: (arch: Arch) => number, cacheKey: string): LatencySubject {
+  const features = (arch: Arch): number[] => [macs(arch), arch.d.reduce((s, d) => s + d, 0)];
+  return {
+    space,
+    featureNames: COUNTED_FEATURES,
+    features,
+    linear: (intercept, weights) => (arch) => intercept + dot(weights, scaledFeatures(COUNTED_FEATURES, features(arch))),
+    build,
+    cacheKey,
   };
+}
+
+/** LAYER_FEATURES of one MBConv block as extraction builds it (a weightless symbolic model, freed after). */
+function blockFeatures(b: BlockLayout): number[] {
+  const input = tf.input({ shape: [b.inSize, b.inSize, b.in] });
+  const model = tf.model({ inputs: input, outputs: mbconvLayers(input, b) });
   try {
-    run();
-    run();
-    const times: number[] = [];
-    for (let i = 0; i < repeats; i++) {
-      const t0 = performance.now();
-      run();
-      times.push(performance.now() - t0);
-    }
-    times.sort((a, b) => a - b);
-    return times[Math.floor((times.length - 1) / 4)];
+    return modelFeatures(model);
   } finally {
-    tf.dispose(xs);
+    model.dispose();
   }
 }
 
-function timeAndDispose(m: tf.LayersModel, repeats: number): number {
-  try {
-    return timeModel(m, repeats);
-  } finally {
-    m.dispose();
-  }
-}
-
-/** The models to time for the given layout parts, by signature. */
-function variantModels(l: SubnetLayout): Map<string, () => tf.LayersModel> {
-  const out = new Map<string, () => tf.LayersModel>();
-  out.set(frontSignature(l), () =>
-    model([l.resolution, l.resolution, l.inputChannels], (x) => {
-      let h = act(bn(conv(x, l.stem.out, l.stem.kernel, l.stem.stride)), l.stem.activation);
-      for (const b of l.blocks) if (b.unit < 0) h = blockLayers(h, b);
-      return h;
-    }),
-  );
-  const f = l.finalExpand;
-  out.set(headSignature(l), () =>
-    model([f.size, f.size, f.in], (x) => {
-      let h = act(bn(conv(x, f.out, 1, 1)), f.activation);
-      h = apply(tf.layers.globalAveragePooling2d({}), h);
-      h = act(apply(tf.layers.dense({ units: l.featureMix.out, useBias: false }), h), l.featureMix.activation);
-      return apply(tf.layers.dense({ units: l.classifier.out }), h);
-    }),
-  );
-  for (const b of l.blocks) if (b.unit >= 0) out.set(blockSignature(b), () => model([b.inSize, b.inSize, b.in], (x) => blockLayers(x, b)));
-  return out;
-}
-
-function cachePath(cacheDir: string, backend: BackendInfo): string {
-  const hash = createHash('sha256').update(`${TABLE_VERSION}\n${backend.backend}\n${backend.version}\n${backend.device}`).digest('hex').slice(0, 16);
-  return join(cacheDir, `latency-${backend.backend.replace(/[^a-z0-9]/gi, '')}-${hash}.json`);
+interface FeatureSlice {
+  /** Features outside the searchable blocks: stem, first block, head. */
+  fixed: number[];
+  /** [slot][kernelIndex][expandIndex]: the block's features */
+  block: number[][][][];
 }
 
 /**
- * Builds (or loads from the cache) the latency table of a search space on the current backend. Each variant is timed
- * as its own model; a model call's fixed overhead (timed on a one-layer model) is taken out of every entry and
- * counted once per subnet.
+ * daemon/ofa's unit stack: features tabulated per (resolution, width) — the fixed part, and per block slot × kernel ×
+ * expand the block's own — so that the evolution's tens of thousands of candidates cost a lookup each. A subnet's
+ * features are exactly the sum (tested against its extracted model).
  */
-export async function buildLatencyTable(space: SearchSpace, inputChannels: number, classes: number, opts: LatencyOptions): Promise<LatencyTable> {
-  const repeats = opts.repeats ?? 9;
-  const file = opts.cacheDir ? cachePath(opts.cacheDir, opts.backend) : undefined;
-  const entries: Record<string, number> = file && !opts.refresh ? readTimingCache(file, { version: TABLE_VERSION, backend: opts.backend }, (ms) => ms >= 0) : {};
-
-  // Every variant of every (resolution, width): the uniform largest-depth archs cover every block slot.
+export function unitStackSubject(space: SearchSpace, inputChannels: number, classes: number, build: (arch: Arch) => tf.LayersModel, cacheKey: string): LatencySubject {
+  const slices = new Map<string, FeatureSlice>();
   const depth = space.depth[space.depth.length - 1];
-  const needed = new Map<string, () => tf.LayersModel>();
-  const slices = new Map<string, { front: string; head: string; block: string[][][] }>();
-  for (const r of space.resolution) {
-    for (const w of space.width) {
-      const block = Array.from({ length: space.blocks }, () => space.kernel.map(() => space.expand.map(() => '')));
-      let front = '';
-      let head = '';
-      space.kernel.forEach((k, ki) =>
-        space.expand.forEach((e, ei) => {
-          const arch: Arch = { ks: new Array<number>(space.blocks).fill(k), e: new Array<number>(space.blocks).fill(e), d: new Array<number>(space.units).fill(depth), r, w };
-          const l = subnetLayout(space, arch, inputChannels, classes);
-          for (const [sig, make] of variantModels(l)) if (!(sig in entries)) needed.set(sig, make);
-          front = frontSignature(l);
-          head = headSignature(l);
-          for (const b of l.blocks) if (b.unit >= 0) block[b.slot][ki][ei] = blockSignature(b);
-        }),
-      );
-      slices.set(`${r}/${w}`, { front, head, block });
+  const uniform = (k: number, e: number, r: number, w: number): Arch => ({
+    ks: new Array<number>(space.blocks).fill(k),
+    e: new Array<number>(space.blocks).fill(e),
+    d: new Array<number>(space.units).fill(depth),
+    r,
+    w,
+  });
+  const searchable = (l: SubnetLayout): BlockLayout[] => l.blocks.filter((b) => b.unit >= 0);
+  const slice = (r: number, w: number): FeatureSlice => {
+    const id = `${r}/${w}`;
+    const known = slices.get(id);
+    if (known) return known;
+    const block = Array.from({ length: space.blocks }, () => space.kernel.map(() => space.expand.map(() => [] as number[])));
+    space.kernel.forEach((k, ki) =>
+      space.expand.forEach((e, ei) => {
+        for (const b of searchable(subnetLayout(space, uniform(k, e, r, w), inputChannels, classes))) block[b.slot][ki][ei] = blockFeatures(b);
+      }),
+    );
+    // The fixed part: a whole extracted subnet less its searchable blocks.
+    const base = uniform(space.kernel[0], space.expand[0], r, w);
+    const model = build(base);
+    let fixed: number[];
+    try {
+      fixed = modelFeatures(model);
+    } finally {
+      model.dispose();
     }
-  }
-  if (!(OVERHEAD in entries)) needed.set(OVERHEAD, () => model([1, 1, 1], (x) => apply(tf.layers.activation({ activation: 'relu' }), x)));
-
-  let done = 0;
-  const save = (): void => {
-    if (!file || done === 0) return;
-    mkdirSync(opts.cacheDir!, { recursive: true });
-    writeTimingCache(file, { version: TABLE_VERSION, backend: opts.backend, entries });
+    for (let slot = 0; slot < space.blocks; slot++) fixed = fixed.map((v, j) => v - block[slot][0][0][j]);
+    const made = { fixed, block };
+    slices.set(id, made);
+    return made;
   };
-  for (const [sig, make] of needed) {
-    if (opts.signal?.aborted) {
-      save();
-      throw new LatencyStoppedError('latency table stopped');
-    }
-    entries[sig] = timeAndDispose(make(), repeats);
-    done++;
-    opts.onProgress?.(done, needed.size);
-    if (done % 8 === 0) await new Promise((r) => setImmediate(r));
-  }
-  save();
-
-  const overhead = entries[OVERHEAD];
-  const net = (sig: string): number => Math.max(0, entries[sig] - overhead);
-  const numeric = new Map<string, { fixed: number; block: number[][][] }>();
-  for (const [id, s] of slices) {
-    numeric.set(id, { fixed: overhead + net(s.front) + net(s.head), block: s.block.map((slot) => slot.map((ks) => ks.map(net))) });
-  }
-  return {
-    backend: opts.backend,
-    timedNow: needed.size,
-    entries: Object.keys(entries).length,
-    cacheFile: file,
-    estimate(arch: Arch): number {
-      const s = numeric.get(`${arch.r}/${arch.w}`);
-      if (!s) throw new Error(`latency table has no entry for resolution ${arch.r} and width ${arch.w}`);
-      let ms = s.fixed;
-      for (let u = 0; u < space.units; u++) {
-        for (let i = 0; i < arch.d[u]; i++) {
-          const slot = u * space.maxDepth + i;
-          ms += s.block[slot][space.kernel.indexOf(arch.ks[slot])][space.expand.indexOf(arch.e[slot])];
-        }
+  const features = (arch: Arch): number[] => {
+    const s = slice(arch.r, arch.w);
+    const f = [...s.fixed];
+    for (let u = 0; u < space.units; u++) {
+      for (let i = 0; i < arch.d[u]; i++) {
+        const slot = u * space.maxDepth + i;
+        const b = s.block[slot][space.kernel.indexOf(arch.ks[slot])][space.expand.indexOf(arch.e[slot])];
+        for (let j = 0; j < f.length; j++) f[j] += b[j];
       }
-      return ms;
-    },
+    }
+    return f;
   };
+  return {
+    space,
+    featureNames: LAYER_FEATURES,
+    features,
+    linear(intercept, weights) {
+      // Per slice, every block's cost precomputed: an estimate is then a sum of table entries.
+      const costs = new Map<string, { fixed: number; block: number[][][] }>(); // [slot][kernelIndex][expandIndex]: ms
+      const cost = (f: readonly number[]): number => dot(weights, scaledFeatures(LAYER_FEATURES, f));
+      return (arch) => {
+        const id = `${arch.r}/${arch.w}`;
+        let c = costs.get(id);
+        if (!c) {
+          const s = slice(arch.r, arch.w);
+          c = { fixed: intercept + cost(s.fixed), block: s.block.map((slot) => slot.map((ks) => ks.map(cost))) };
+          costs.set(id, c);
+        }
+        let ms = c.fixed;
+        for (let u = 0; u < space.units; u++) {
+          for (let i = 0; i < arch.d[u]; i++) {
+            const slot = u * space.maxDepth + i;
+            ms += c.block[slot][space.kernel.indexOf(arch.ks[slot])][space.expand.indexOf(arch.e[slot])];
+          }
+        }
+        return ms;
+      };
+    },
+    build,
+    cacheKey,
+  };
+}
+
+/** Builds each arch's model and times them together on the runtime; the models are freed after. */
+export async function timeArchs(runtime: TimingRuntime, build: (arch: Arch) => tf.LayersModel, archs: readonly Arch[], opts: TimingOptions = {}): Promise<SubnetTiming[]> {
+  const models: tf.LayersModel[] = [];
+  try {
+    for (const arch of archs) models.push(build(arch));
+    return await timeModels(runtime, models, opts);
+  } finally {
+    for (const m of models) m.dispose();
+  }
 }
 
 export interface LatencyValidation {
   /** Mean over the subnets of |estimated − measured| / measured. */
   meanRelativeError: number;
-  samples: { arch: Arch; estimatedMs: number; measuredMs: number }[];
+  /** Median and 90th percentile of the same, in %. */
+  medianAbsErrPct: number;
+  p90AbsErrPct: number;
+  samples: { arch: Arch; estimatedMs: number; measuredMs: number; medianMs: number }[];
+}
+
+/** The error summary of estimated against measured latencies (exported for the bench and tests). */
+export function latencyErrors(samples: readonly { estimatedMs: number; measuredMs: number }[]): Omit<LatencyValidation, 'samples'> {
+  const rel = samples.map((s) => Math.abs(s.estimatedMs - s.measuredMs) / s.measuredMs).sort((a, b) => a - b);
+  const at = (q: number): number => (rel.length ? rel[Math.min(rel.length - 1, Math.ceil(q * rel.length) - 1)] : NaN);
+  return {
+    meanRelativeError: rel.reduce((a, b) => a + b, 0) / Math.max(1, rel.length),
+    medianAbsErrPct: rel.length ? 100 * (rel.length % 2 ? rel[rel.length >> 1] : (rel[rel.length / 2 - 1] + rel[rel.length / 2]) / 2) : NaN,
+    p90AbsErrPct: 100 * at(0.9),
+  };
 }
 
 /**
- * Times `count` random subnets directly (as built by `buildModel`, e.g. the supernet's extracted subnet) and compares
- * them with the model's estimates (a table's or a fitted model's).
+ * Times the given subnets directly on the runtime (as built by `build`, e.g. the supernet's extracted subnet) and
+ * compares them with the model's estimates.
  */
-export async function validateLatencyTable(
-  table: LatencyModel,
-  space: SearchSpace,
-  buildModel: (arch: Arch) => tf.LayersModel,
-  count: number,
-  rng: Rng,
-  repeats = 9,
+export async function validateLatencyModel(
+  model: LatencyModel,
+  runtime: TimingRuntime,
+  build: (arch: Arch) => tf.LayersModel,
+  archs: readonly Arch[],
+  opts: TimingOptions = {},
 ): Promise<LatencyValidation> {
-  const samples: LatencyValidation['samples'] = [];
-  for (let i = 0; i < count; i++) {
-    const arch = space.sample(rng);
-    const measuredMs = timeAndDispose(buildModel(arch), repeats);
-    samples.push({ arch, estimatedMs: table.estimate(arch), measuredMs });
-    await new Promise((r) => setImmediate(r));
-  }
-  const meanRelativeError = samples.reduce((s, x) => s + Math.abs(x.estimatedMs - x.measuredMs) / x.measuredMs, 0) / Math.max(1, samples.length);
-  return { meanRelativeError, samples };
+  const timed = await timeArchs(runtime, build, archs, opts);
+  const samples = archs.map((arch, i) => ({ arch, estimatedMs: model.estimate(arch), measuredMs: timed[i].ms, medianMs: timed[i].medianMs }));
+  return { ...latencyErrors(samples), samples };
 }

@@ -10,7 +10,7 @@ import type { PredictorStats } from '../protocol/values';
 import type { AccuracyPredictor } from './evolution';
 import type { ArchGenome, Genome } from './genome';
 import { toSparseRows, type MlpWeights, type Scorer } from './scorer';
-import { kendallTau, rmse } from './stats';
+import { kendallTau, kendallTauInterval, rmse } from './stats';
 
 export interface PredictorSample {
   features: Float32Array;
@@ -131,6 +131,14 @@ function stack(features: readonly Float32Array[], inputSize: number): tf.Tensor2
   return tf.tensor2d(flat, [features.length, inputSize]);
 }
 
+/** Kendall's tau with its 95 % interval and the held-out count, as a progress line, a log line and a warning say it. */
+export function describeTau(stats: PredictorStats): string {
+  if (Number.isNaN(stats.kendallTau)) return `Kendall's tau undefined on ${stats.heldOutSize} held-out subnets`;
+  const ci = stats.kendallTauCI;
+  const interval = ci && !Number.isNaN(ci.low) ? ` (${Math.round(ci.level * 100)}% CI ${ci.low.toFixed(2)}–${ci.high.toFixed(2)})` : '';
+  return `Kendall's tau ${stats.kendallTau.toFixed(3)}${interval} on ${stats.heldOutSize} held-out subnets`;
+}
+
 /** Predictions of an MLP for dense feature vectors, computed with tfjs (the reference for the fast scorer). */
 export function tfjsPredict(weights: MlpWeights, features: readonly Float32Array[]): Float32Array {
   const m = toTf(weights, false);
@@ -199,10 +207,11 @@ export async function trainPredictor(samples: readonly PredictorSample[], opts: 
   const predicted = Array.from(tfjsPredict(judged, held.map((s) => s.features)));
   const measured = held.map((s) => s.accuracy);
   const tau = kendallTau(predicted, measured);
-  const stats: PredictorStats = { rmse: rmse(predicted, measured), kendallTau: tau, trainSize: train.length, heldOutSize };
+  const ci = kendallTauInterval(predicted, measured, Rng.derive(opts.seed, 0x9e3d, 3));
+  const stats: PredictorStats = { rmse: rmse(predicted, measured), kendallTau: tau, kendallTauCI: ci, trainSize: train.length, heldOutSize };
   if (!(tau >= opts.tauFloor)) {
     stats.warning =
-      `the accuracy predictor ranks held-out subnets poorly (Kendall's tau ${Number.isNaN(tau) ? 'undefined' : tau.toFixed(3)} < ` +
+      `the accuracy predictor ranks held-out subnets poorly (${describeTau(stats)} < ` +
       `search.predictor.tauFloor ${opts.tauFloor}): the front is less reliable; measure more subnets (search.measuredSubnets) or train longer`;
   }
   const weights = opts.refit === false ? judged : await fit(samples, opts, Rng.derive(opts.seed, 0x9e3d, 2));

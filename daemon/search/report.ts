@@ -5,7 +5,7 @@
 import type { Arch } from '../ofa/arch';
 import type { TelemetryEvents } from '../protocol/events';
 import { formatMetric, isRateMetric, metricLabel } from '../protocol/results';
-import type { PhaseName } from '../protocol/values';
+import type { RunPhaseName } from '../protocol/values';
 import { frontPreviewsHtml } from './report-previews';
 import type { ResultsFile } from './results';
 
@@ -13,7 +13,7 @@ import type { ResultsFile } from './results';
 export interface TrainingCurves {
   steps: { step: number; loss: number; accuracy?: number; phaseIndex: number }[];
   evaluations: { step: number; phaseIndex: number; subnet: string; accuracy: number }[];
-  phases: { index: number; phase: PhaseName; startStep: number }[];
+  phases: { index: number; phase: RunPhaseName; startStep: number }[];
 }
 
 /** Collects curves from events as they are emitted (or replayed from an event log). */
@@ -180,6 +180,7 @@ export function renderReport(r: ResultsFile, curves: TrainingCurves, space: { un
   const scatter = chart(
     [
       { label: 'measured subnets (validation)', color: '#9aa5b1', points: r.measured.map((m) => ({ x: cost(m), y: m.validationAccuracy, title: `validation ${shown(m.validationAccuracy)}` })), radius: 2.5 },
+      { label: 'searched subnets, re-measured (validation)', color: '#a78bfa', points: (r.remeasured ?? []).map((m) => ({ x: cost(m), y: m.validationAccuracy, title: `predicted ${shown(m.predictedAccuracy)}, validation ${shown(m.validationAccuracy)}` })), radius: 3 },
       { label: 'predicted front', color: '#3b82f6', points: r.predictedFront.map((p) => ({ x: cost(p), y: p.predictedAccuracy })), line: true, dashed: true, radius: 0 },
       { label: 'front, measured (validation)', color: '#ea580c', points: r.front.map((p) => ({ x: cost(p), y: p.validationAccuracy ?? NaN, title: `#${p.index}: validation ${shown(p.validationAccuracy)}, test ${shown(p.testAccuracy)}` })), line: true, radius: 4 },
       { label: 'front (test)', color: '#16a34a', points: r.front.filter((p) => p.testAccuracy !== undefined).map((p) => ({ x: cost(p), y: p.testAccuracy!, title: `#${p.index}: test ${shown(p.testAccuracy)}` })), hollow: true, radius: 4 },
@@ -190,7 +191,7 @@ export function renderReport(r: ResultsFile, curves: TrainingCurves, space: { un
   const rows = r.front
     .map(
       (p) => `<tr${p.dominated ? ' class="dominated"' : ''}><td>${p.index}</td><td>${fmtCount(p.macs)}</td><td>${fmtCount(p.params)}</td><td>${fmt(p.latencyMs, 3)}</td>` +
-        `<td>${shown(p.predictedAccuracy)}</td><td>${shown(p.validationAccuracy)}</td><td>${shown(p.testAccuracy)}</td>` +
+        `<td>${shown(p.predictedAccuracy)}</td><td>${shown(p.validationAccuracy)}</td><td>${shown(p.testAccuracy)}</td><td>${p.source ?? '–'}</td>` +
         `<td>${p.model ? `<code>${esc(p.model)}</code>` : '–'}</td></tr>`,
     )
     .join('');
@@ -243,9 +244,10 @@ table.baselines td:first-child,table.baselines th:first-child{text-align:left}ta
 <div class="muted">run ${esc(r.runId)} · finished ${esc(r.finishedAt)} · ${(r.wallMs / 1000).toFixed(1)} s · ${esc(r.backend.backend)} ${esc(r.backend.version)} on ${esc(r.backend.device)}</div>
 ${warnings}
 <h2>${esc(capitalize(label))} against ${OBJECTIVE_LABEL[objective]}</h2>
-<p>Objective: ${OBJECTIVE_LABEL[objective]}; constraints: ${esc(constraints)}. The front was searched on predicted ${esc(label)}, then each point was measured (batch norm recalibrated) on the validation and test splits.${higherIsBetter ? '' : ' Lower is better: the best subnets for their cost lie along the bottom of the chart.'}</p>
+${r.derivedFrom ? `<p>Searched again from run <code>${esc(r.derivedFrom.runId)}</code> without retraining: its trained supernet, measured subnets and accuracy predictor.</p>` : ''}
+<p>Objective: ${OBJECTIVE_LABEL[objective]}; constraints: ${esc(constraints)}. The evolution searched on predicted ${esc(label)}; its front was re-measured (batch norm recalibrated), and the front below is the Pareto set of every subnet measured in the run — the predictor's measured set (“measured”) and the re-measured searched points (“searched”) — each measured on the test split too.${higherIsBetter ? '' : ' Lower is better: the best subnets for their cost lie along the bottom of the chart.'}</p>
 ${scatter}
-<table><thead><tr><th>#</th><th>MACs</th><th>params</th><th>latency ms</th><th>predicted</th><th>validation</th><th>test</th><th>model</th></tr></thead><tbody>${rows}</tbody></table>
+<table><thead><tr><th>#</th><th>MACs</th><th>params</th><th>latency ms</th><th>predicted</th><th>validation</th><th>test</th><th>from</th><th>model</th></tr></thead><tbody>${rows}</tbody></table>
 ${baselinesHtml(r.baselines)}
 ${r.input.normalization ? `<p class="muted">Exported models take NHWC images resized to the arch's resolution, normalized as (x/255 − mean)/std with mean ${esc(JSON.stringify(r.input.normalization.mean))}, std ${esc(JSON.stringify(r.input.normalization.std))}; they output logits for ${r.input.classes} classes.</p>` : `<p class="muted">Exported models' input: ${esc(JSON.stringify(r.input))}.</p>`}
 <h2>Architectures of the front</h2>
@@ -253,7 +255,7 @@ ${r.input.normalization ? `<p class="muted">Exported models take NHWC images res
 ${archs}
 ${frontPreviewsHtml(r.front)}
 <h2>Search</h2>
-<p>Predictor of ${esc(label)}: held-out Kendall's tau <b>${fmt(r.predictor.kendallTau, 3)}</b>, RMSE ${fmt(r.predictor.rmse, 4)} (${r.predictor.trainSize} training, ${r.predictor.heldOutSize} held-out subnets).
+<p>Predictor of ${esc(label)}: held-out Kendall's tau <b>${fmt(r.predictor.kendallTau, 3)}</b>${r.predictor.kendallTauCI && Number.isFinite(r.predictor.kendallTauCI.low) ? ` (${Math.round(r.predictor.kendallTauCI.level * 100)}% bootstrap CI ${fmt(r.predictor.kendallTauCI.low, 2)}–${fmt(r.predictor.kendallTauCI.high, 2)})` : ''}, RMSE ${fmt(r.predictor.rmse, 4)} (${r.predictor.trainSize} training, ${r.predictor.heldOutSize} held-out subnets).
 Evolution: population ${r.search.population}, ${r.search.generations} generations, ${r.search.candidatesScored} candidates (${r.search.uniqueCandidates} distinct) in ${(r.search.wallMs / 1000).toFixed(2)} s.</p>
 ${latency}
 <h2>Training</h2>

@@ -5,7 +5,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { UserError } from '../protocol/user-error';
 import type { ResultsFile } from '../protocol/results';
 
-export type { FrontEntry, MeasuredPoint, ResultsFile } from '../protocol/results';
+export type { FrontEntry, MeasuredPoint, RemeasuredPoint, ResultsFile } from '../protocol/results';
 
 export function writeResults(file: string, results: ResultsFile): void {
   const tmp = `${file}.tmp-${process.pid}`;

@@ -1,5 +1,6 @@
 // Agreement statistics between predicted and measured accuracies: how well the predictor ranks subnets (Kendall's
-// tau, which is what the search relies on) and how far off its values are (RMSE).
+// tau, which is what the search relies on) with its confidence interval, and how far off its values are (RMSE).
+import type { Rng } from '../engine/rng';
 
 /**
  * Kendall's tau-b between two equally long lists: +1 same order, −1 reversed, 0 unrelated. Ties are handled as tau-b
@@ -42,4 +43,44 @@ export function rmse(predicted: ArrayLike<number>, measured: ArrayLike<number>):
     sum += d * d;
   }
   return Math.sqrt(sum / n);
+}
+
+/** A confidence interval of Kendall's tau. */
+export interface TauInterval {
+  low: number;
+  high: number;
+  /** Its coverage, e.g. 0.95. */
+  level: number;
+  method: 'bootstrap';
+}
+
+/**
+ * Percentile-bootstrap confidence interval of Kendall's tau-b between paired lists: the pairs are resampled with
+ * replacement `resamples` times (seeded) and the interval is the central `level` of the resampled taus. It says how
+ * far a tau measured on this few held-out subnets may be from the predictor's true rank quality. NaN bounds when
+ * fewer than three pairs or when no resample gives a defined tau.
+ */
+export function kendallTauInterval(a: ArrayLike<number>, b: ArrayLike<number>, rng: Rng, opts: { resamples?: number; level?: number } = {}): TauInterval {
+  const n = a.length;
+  if (b.length !== n) throw new Error(`kendallTauInterval: lists differ in length (${n} vs ${b.length})`);
+  const level = opts.level ?? 0.95;
+  const resamples = opts.resamples ?? 1000;
+  const taus: number[] = [];
+  if (n >= 3) {
+    const ra = new Float64Array(n);
+    const rb = new Float64Array(n);
+    for (let r = 0; r < resamples; r++) {
+      for (let i = 0; i < n; i++) {
+        const j = rng.int(n);
+        ra[i] = a[j];
+        rb[i] = b[j];
+      }
+      const t = kendallTau(ra, rb);
+      if (!Number.isNaN(t)) taus.push(t);
+    }
+  }
+  if (taus.length === 0) return { low: NaN, high: NaN, level, method: 'bootstrap' };
+  taus.sort((x, y) => x - y);
+  const at = (q: number): number => taus[Math.min(taus.length - 1, Math.max(0, Math.round(q * (taus.length - 1))))];
+  return { low: at((1 - level) / 2), high: at(1 - (1 - level) / 2), level, method: 'bootstrap' };
 }

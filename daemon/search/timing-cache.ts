@@ -1,12 +1,12 @@
-// Timings cached on disk per backend and device (the latency table's block variants, the fitted model's subnets):
-// read back only when written by the same cache format, backend, version and device (and key), written atomically.
+// Timings cached on disk per runtime and device (the latency model's timed subnets): read back only when written by
+// the same cache format, runtime, version and device (CPU, threads, batch) and key, written atomically.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { BackendInfo } from '../protocol/events';
 
 export interface TimingCacheFile {
   version: number;
   backend: BackendInfo;
-  /** What was timed, beyond the backend (absent for the latency table, whose entries say it). */
+  /** What was timed, beyond the runtime: the supernet's shape and input. */
   key?: string;
   /** Milliseconds by what was timed. */
   entries: Record<string, number>;

@@ -24,6 +24,7 @@ import {
   type DetachResult,
   type ExportSubnetParams,
   type ExportSubnetResult,
+  type FinetuneParams,
   type HelloParams,
   type HelloResult,
   type HostInfo,
@@ -34,11 +35,13 @@ import {
   type ResumeRunParams,
   type RunRef,
   type RunResult,
+  type SearchAgainParams,
   type ShutdownResult,
   type StartRunParams,
   type StartSyntheticRunParams,
 } from '../protocol/methods';
 import { checkProtocolCompatibility, PROTOCOL_VERSION } from '../protocol/version';
+import { checkFinetuneSource } from '../pipeline/finetune-request';
 import type { HostProbe } from './jobs/tasks';
 import type { RunManager } from './runs';
 import type { WorkerTask } from './worker-ipc';
@@ -166,7 +169,14 @@ async function exportSubnet({ daemon, token }: HandlerContext, p: ExportSubnetPa
     outDir = path.normalize(p.outDir);
     checkWritePath(outDir, '/outDir', 'the export folder (params.outDir)', [{ label: "the run's folder", dir: runDir }, { label: "the config's folder", dir: configDir }], daemon.allowedRoots);
   }
-  const task = { name: 'exportSubnet' as const, runDir, ...(p.arch ? { arch: p.arch } : {}), ...(p.index !== undefined ? { index: p.index } : {}), ...(outDir ? { outDir } : {}) };
+  const task = {
+    name: 'exportSubnet' as const,
+    runDir,
+    ...(p.arch ? { arch: p.arch } : {}),
+    ...(p.index !== undefined ? { index: p.index } : {}),
+    ...(outDir ? { outDir } : {}),
+    ...(p.format ? { format: p.format } : {}),
+  };
   const result = (await daemon.runTask(task, token)) as ExportSubnetResult;
   const runFiles = exportedRunFiles(runDir, result.files);
   return runFiles ? { ...result, runFiles } : result;
@@ -250,6 +260,21 @@ async function readRunFile({ daemon }: HandlerContext, p: ReadRunFileParams): Pr
   return readRunFileChunk(p.runId, daemon.runs.locate(p.runId).runDir, p);
 }
 
+/** A fine-tuning run made from a completed run; what needs no worker (results, subnet, checkpoint, settings) first. */
+async function finetune({ daemon }: HandlerContext, p: FinetuneParams): Promise<RunResult> {
+  const { runId, ...options } = p;
+  const { runDir, status } = daemon.runs.locate(runId);
+  // A run that is not completed is refused by startDerived (InvalidRunState), before these checks would say less.
+  if (status === 'completed') await checkFinetuneSource(runDir, options);
+  return { run: await daemon.runs.startDerived(runId, 'finetune', options) };
+}
+
+/** A search again: a derived run searching a completed run's trained supernet for another objective or constraints. */
+async function searchAgain({ daemon }: HandlerContext, p: SearchAgainParams): Promise<RunResult> {
+  const { runId, ...options } = p;
+  return { run: await daemon.runs.startDerived(runId, 'search', options) };
+}
+
 async function deleteRun({ daemon }: HandlerContext, p: RunRef): Promise<DeleteRunResult> {
   const run = await daemon.runs.delete(p.runId);
   daemon.broadcast(RunStatusNotification, { run, deleted: true });
@@ -278,4 +303,6 @@ export const handlers: Record<RequestMethod, Handler> = {
   [Methods.readRunFile]: readRunFile,
   [Methods.deleteRun]: deleteRun,
   [Methods.checkConfig]: checkConfig,
+  [Methods.finetune]: finetune,
+  [Methods.searchAgain]: searchAgain,
 };

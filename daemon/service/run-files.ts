@@ -7,7 +7,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { RUN_META_FILE } from '../pipeline/run-folder';
 import type { RunStatus, StartSyntheticRunParams } from '../protocol/methods';
-import type { JobPlacement } from '../protocol/values';
+import type { DerivedFrom, JobPlacement } from '../protocol/values';
+import type { DerivedJobSpec } from '../pipeline/derived';
 import type { Warn } from './event-log';
 
 export interface RunMeta {
@@ -28,6 +29,10 @@ export interface RunMeta {
   synthetic?: StartSyntheticRunParams;
   /** The job across hosts this run trained in (its token left out: a resume is given the placement again). */
   job?: Omit<JobPlacement, 'token'>;
+  /** A derived run (search again, fine-tune): the finished run it was made from. */
+  derivedFrom?: DerivedFrom;
+  /** A derived run's job (daemon/pipeline/derived.ts): what a resume starts again from the beginning. */
+  derived?: DerivedJobSpec;
 }
 
 /** Writes JSON through a temp file, fsync and rename, so a reader sees the old file or the new one, never half. */

@@ -161,6 +161,7 @@ export class RunRegistry {
       progress: { ...run.progress },
       ...(run.meta.message && run.status !== 'running' ? { message: run.meta.message } : {}),
       resumable: isResumable(run),
+      ...(run.meta.derivedFrom ? { derivedFrom: { ...run.meta.derivedFrom } } : {}),
     };
   }
 

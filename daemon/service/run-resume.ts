@@ -13,9 +13,11 @@ import { runError, type RunRecord } from './run-registry';
 import type { WorkerJob } from './worker-ipc';
 
 /** The job that resumes `run` (from its last checkpoint; the caller clears `resume` when there is none). */
-export async function resumeJob(run: RunRecord, cacheDir: string): Promise<Extract<WorkerJob, { kind: 'run' | 'synthetic' }>> {
+export async function resumeJob(run: RunRecord, cacheDir: string): Promise<Extract<WorkerJob, { kind: 'run' | 'synthetic' | 'derived' }>> {
   const resume = true;
   if (run.meta.synthetic) return { kind: 'synthetic', params: run.meta.synthetic, runDir: run.runDir, resume };
+  // A derived run has no checkpoint of its own: its job starts again from the beginning (it trains no supernet).
+  if (run.meta.derived) return { kind: 'derived', spec: run.meta.derived, runDir: run.runDir, cacheDir, resume };
   const file = path.join(run.runDir, CONFIG_FILE);
   try {
     const { config } = resolveConfig({ text: await fs.readFile(file, 'utf8'), source: file });

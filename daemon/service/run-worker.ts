@@ -38,6 +38,11 @@ async function runJob(job: WorkerJob, signal: AbortSignal): Promise<void> {
         await runConfigJob(job, sender.emit, signal);
         break;
       }
+      case 'derived': {
+        const { runDerived } = await import('./jobs/derived-job');
+        await runDerived(job, sender.emit, signal);
+        break;
+      }
       case 'synthetic': {
         const { runSyntheticJob } = await import('./jobs/synthetic-job');
         await runSyntheticJob(job, sender.emit, signal, warn);

@@ -4,6 +4,7 @@
 // run-resume.ts (the stored config and the checkpoint a resume continues from), attachment.ts (a client's replay).
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import type { DerivedJobOptions, DerivedJobSpec, DerivedKind } from '../pipeline/derived';
 import { CONFIG_FILE, createRunFolder } from '../pipeline/run-folder';
 import { MantaErrorCodes } from '../protocol/errors';
 import type { RunStatus, RunSummary, StartSyntheticRunParams } from '../protocol/methods';
@@ -113,6 +114,26 @@ export class RunManager {
     for (const message of prepared.warnings) log.append('log', { level: 'warn', message });
     this.supervisor.launch(run, { kind: 'run', config: prepared.config, runDir, configDir: prepared.configDir, resume: false, cacheDir: this.opts.cacheDir, ...(placement ? { placement } : {}) });
     run.log.release();
+    return this.registry.summary(run);
+  }
+
+  /**
+   * Starts a derived run of `kind` (daemon/pipeline/derived.ts) from a completed run: a new run folder beside it
+   * (run.json's `derivedFrom` and `derived`), its own log and worker. The source run is only read. Refused
+   * (InvalidRunState) unless the source completed; a synthetic run has nothing to derive from.
+   */
+  async startDerived<K extends DerivedKind>(sourceRunId: string, kind: K, options: DerivedJobOptions[K]): Promise<RunSummary> {
+    this.refuseWhenClosing();
+    const source = this.registry.get(sourceRunId);
+    if (source.meta.synthetic) throw runError(MantaErrorCodes.InvalidRunState, `run ${sourceRunId} is a synthetic run: it has no supernet to make a ${kind} run from`);
+    if (source.status !== 'completed') {
+      throw runError(MantaErrorCodes.InvalidRunState, `run ${sourceRunId} is ${source.status}; a ${kind} run is made from a completed run`);
+    }
+    const { runId, runDir } = await createRunFolder(path.dirname(source.runDir), `${source.meta.name}-${kind}`);
+    const spec = { kind, sourceRunId, sourceRunDir: source.runDir, options } as DerivedJobSpec;
+    const meta: RunMeta = { ...this.registry.newMeta(runId, source.meta.name, source.meta.configDir), derivedFrom: { runId: sourceRunId, kind }, derived: spec };
+    const run = await this.registry.create(meta, runDir);
+    this.supervisor.launch(run, { kind: 'derived', spec, runDir, cacheDir: this.opts.cacheDir, resume: false });
     return this.registry.summary(run);
   }
 

@@ -6,9 +6,10 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { withMantaLibraryPath } from '../engine/gpu-check';
-import type { StartSyntheticRunParams } from '../protocol/methods';
+import type { ExportFormat, StartSyntheticRunParams } from '../protocol/methods';
 import type { Arch, BackendName, JobPlacement } from '../protocol/values';
 import type { ResolvedConfig } from '../../schemas';
+import type { DerivedJobSpec } from '../pipeline/derived';
 
 export type WorkerJob =
   | {
@@ -24,11 +25,13 @@ export type WorkerJob =
       placement?: JobPlacement;
     }
   | { kind: 'synthetic'; params: StartSyntheticRunParams; runDir: string; resume: boolean }
+  /** A derived run (search again, fine-tune: daemon/pipeline/derived.ts); a resume starts it again (`resume` unused). */
+  | { kind: 'derived'; spec: DerivedJobSpec; runDir: string; cacheDir: string; resume: boolean }
   | { kind: 'task'; task: WorkerTask };
 
 export type WorkerTask =
   | { name: 'hostProbe' }
-  | { name: 'exportSubnet'; runDir: string; arch?: Arch; index?: number; outDir?: string }
+  | { name: 'exportSubnet'; runDir: string; arch?: Arch; index?: number; outDir?: string; format?: ExportFormat }
   | { name: 'latencyTable'; config: ResolvedConfig; configDir: string; backend?: BackendName; refresh: boolean; cacheDir: string };
 
 export type ToWorker =

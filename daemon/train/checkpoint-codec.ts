@@ -3,19 +3,21 @@
 //
 // Layout (little-endian):
 //   0  "MANTACKP"                  8 bytes magic
-//   8  u32 format version (1)
+//   8  u32 format version (2; 1 is read too: the same layout, written before the teacher group existed)
 //   12 u32 H: JSON header bytes
 //   16 u64 P: payload bytes
 //   24 u32 CRC-32 of bytes [32, end)  (header JSON, its padding and the payload)
 //   28 u32 CRC-32 of bytes [0, 28)
 //   32 JSON header (the state, each tensor replaced by {shape, offset, length}), zero-padded to a multiple of 4
-//   .. payload: the tensors' float32 data back to back
+//   .. payload: the tensors' float32 data back to back (weights, slots, then the teacher's when present)
 import * as zlib from 'node:zlib';
 import { CheckpointError } from './errors';
 import type { TensorRecord, TrainerState } from './state';
 
 const MAGIC = Buffer.from('MANTACKP', 'ascii');
-const FORMAT = 1;
+const FORMAT = 2;
+/** Layout versions this MANTA decodes. */
+const READABLE = new Set([1, 2]);
 const PREFIX = 32;
 
 interface TensorRef {
@@ -26,7 +28,7 @@ interface TensorRef {
 }
 
 type StoredState = Omit<TrainerState, 'tensors'> & {
-  tensors: { weights: Record<string, TensorRef>; slots: Record<string, TensorRef> };
+  tensors: { weights: Record<string, TensorRef>; slots: Record<string, TensorRef>; teacher?: Record<string, TensorRef> };
 };
 
 export function encodeCheckpoint(state: TrainerState): Buffer {
@@ -43,7 +45,12 @@ export function encodeCheckpoint(state: TrainerState): Buffer {
     }
     return out;
   };
-  const stored: StoredState = { ...state, tensors: { weights: refs(state.tensors.weights), slots: refs(state.tensors.slots) } };
+  const { weights, slots, teacher } = state.tensors;
+  const groups = teacher ? [weights, slots, teacher] : [weights, slots];
+  const stored: StoredState = {
+    ...state,
+    tensors: { weights: refs(weights), slots: refs(slots), ...(teacher ? { teacher: refs(teacher) } : {}) },
+  };
   const json = Buffer.from(JSON.stringify(stored), 'utf8');
   const jsonPadded = align4(json.length);
   const payloadBytes = floats * 4;
@@ -54,7 +61,7 @@ export function encodeCheckpoint(state: TrainerState): Buffer {
   buf.writeBigUInt64LE(BigInt(payloadBytes), 16);
   json.copy(buf, PREFIX);
   let at = PREFIX + jsonPadded;
-  for (const group of [state.tensors.weights, state.tensors.slots]) {
+  for (const group of groups) {
     for (const t of Object.values(group)) {
       buf.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
       at += t.data.byteLength;
@@ -74,8 +81,8 @@ export function decodeCheckpoint(buf: Buffer, source = 'checkpoint'): TrainerSta
     throw new CheckpointError(`${source} has a corrupt header (checksum mismatch); delete it or pick another`);
   }
   const version = buf.readUInt32LE(8);
-  if (version !== FORMAT) {
-    throw new CheckpointError(`${source} has checkpoint format ${version}, this MANTA reads format ${FORMAT}`);
+  if (!READABLE.has(version)) {
+    throw new CheckpointError(`${source} has checkpoint format ${version}, this MANTA reads formats ${[...READABLE].join(' and ')}; it was written by another MANTA version`);
   }
   const jsonBytes = buf.readUInt32LE(12);
   const payloadBytes = Number(buf.readBigUInt64LE(16));
@@ -109,7 +116,8 @@ export function decodeCheckpoint(buf: Buffer, source = 'checkpoint'): TrainerSta
     }
     return out;
   };
-  return { ...stored, tensors: { weights: tensors(stored.tensors.weights), slots: tensors(stored.tensors.slots) } };
+  const { weights, slots, teacher } = stored.tensors;
+  return { ...stored, tensors: { weights: tensors(weights), slots: tensors(slots), ...(teacher ? { teacher: tensors(teacher) } : {}) } };
 }
 
 function align4(n: number): number {

@@ -1,5 +1,5 @@
-// daemon/train/: progressive shrinking — the phase schedule, the K-subnets-per-step trainer with distillation, BN
-// recalibration and subnet evaluation, gradient buckets for distributed reduction, and checkpoints (state, bytes, files).
+// daemon/train/: progressive shrinking — the phase schedule, the K-subnets-per-step trainer with distillation from the
+// frozen teacher, BN recalibration and subnet evaluation, gradient buckets for distributed reduction, and checkpoints (state, bytes, files).
 export { TrainingConfigError, CheckpointError } from './errors';
 export {
   learningRateAt,
@@ -12,6 +12,8 @@ export {
   type StepPosition,
 } from './schedule';
 export type { PhaseResult, SubnetScore, TensorRecord, TrainerState } from './state';
+export { TRAINER_STATE_FORMAT } from './state';
+export { Teacher } from './teacher';
 export { encodeCheckpoint, decodeCheckpoint } from './checkpoint-codec';
 export {
   checkpointFileName,

@@ -1,6 +1,6 @@
-// The progressive-shrinking schedule: which choices each phase samples, how many steps it runs, and its learning
-// rate at every step. Pure functions of the config and the training-set size, so a resumed run recomputes the
-// same schedule and only needs its step counter.
+// The progressive-shrinking schedule: which choices each phase samples, how many subnets a step trains, how many
+// steps it runs, and its learning rate at every step, with OFA's per-phase defaults (K, warm-up). Pure functions of
+// the config and the training-set size, so a resumed run recomputes the same schedule and only needs its step counter.
 import type { ResolvedConfig } from '../../schemas';
 import type { PhaseName, SampleSpace } from '../protocol/values';
 import { TrainingConfigError } from './errors';
@@ -8,6 +8,15 @@ import { TrainingConfigError } from './errors';
 type TrainingConfig = ResolvedConfig['training'];
 type SupernetConfig = ResolvedConfig['supernet'];
 type PhaseConfig = TrainingConfig['phases'][number];
+
+/**
+ * OFA's subnets per step (dynamic_batch_size, train_ofa_net.py) by phase kind; width and resolution phases (OFA has
+ * none) take training.subnetsPerStep.
+ */
+const OFA_SUBNETS_PER_STEP: Partial<Record<PhaseName, number>> = { largest: 1, kernel: 1, depth: 2, expand: 4 };
+
+/** OFA warms up 5 epochs before 120 in its kernel phase and its second depth and expand stages: 5/125 of the phase. */
+const OFA_WARMUP = { epochs: 5, of: 125 } as const;
 
 /** The dimensions a phase can restrict, with the config fields that hold their choices. */
 const DIMENSIONS = [
@@ -27,8 +36,13 @@ export interface PlannedPhase {
   warmupEpochs: number;
   /** The choice lists this phase samples from (ascending). */
   sample: SampleSpace;
-  /** Every list holds only the supernet's largest choice: one subnet per step and no distillation. */
+  /**
+   * Every list but the resolution holds only the supernet's largest choice: the full network (at the step's
+   * resolution) trains alone, without distillation; its end is where the frozen teacher is taken.
+   */
   largestOnly: boolean;
+  /** Subnets sampled per step (K): the phase's own, else OFA's for its kind, else training.subnetsPerStep. */
+  subnetsPerStep: number;
   /** The phase widens the expand or width choices, so channels are sorted by importance before it (OFA). */
   reorganizeChannels: boolean;
   /** First global step of the phase. */
@@ -72,15 +86,16 @@ export function wholeBatches(trainCount: number, batchSize: number): number {
 }
 
 /**
- * Resolves each phase's choice lists. A 'largest' phase samples only the largest network, whatever came before.
- * Otherwise a list the phase names is used (sorted; it must be a subset of the supernet's choices); a list left out
- * is inherited from the previous phase, except for the dimension the phase is named after, which then opens to all
- * of the supernet's choices (a phase `{ "phase": "kernel" }` makes the kernel elastic). The first phase's
- * predecessor is the largest network.
+ * Resolves each phase's choice lists. A 'largest' phase samples only the largest network, at every resolution (OFA
+ * draws the image size of each batch in every phase), whatever came before; its lists can narrow that. Otherwise a
+ * list the phase names is used (sorted; it must be a subset of the supernet's choices); a list left out is inherited
+ * from the previous phase, except for the dimension the phase is named after, which then opens to all of the
+ * supernet's choices (a phase `{ "phase": "kernel" }` makes the kernel elastic). The first phase's predecessor is the
+ * largest network at every resolution.
  */
 export function resolvePhaseSamples(training: TrainingConfig, supernet: SupernetConfig): SampleSpace[] {
   const full = fullSpace(supernet);
-  const largest = largestSpace(full);
+  const largest = { ...largestSpace(full), resolution: full.resolution };
   const out: SampleSpace[] = [];
   let previous = largest;
   training.phases.forEach((p, i) => {
@@ -107,21 +122,25 @@ export function planSchedule(training: TrainingConfig, supernet: SupernetConfig,
   let previous = largest;
   training.phases.forEach((p: PhaseConfig, index) => {
     const steps = Math.max(1, Math.round(p.epochs * spe));
-    const warmupSteps = Math.round(p.warmupEpochs * spe);
-    if (p.warmupEpochs > 0 && warmupSteps >= steps) {
+    const warmupEpochs = p.warmupEpochs ?? defaultWarmupEpochs(training.phases, index);
+    // A default warm-up is a fraction of the phase; rounded to whole steps it may still need one step of cosine.
+    const warmupSteps = p.warmupEpochs === undefined ? Math.min(Math.round(warmupEpochs * spe), steps - 1) : Math.round(warmupEpochs * spe);
+    if (warmupEpochs > 0 && warmupSteps >= steps) {
       throw new TrainingConfigError(
-        `training.phases[${index}].warmupEpochs (${p.warmupEpochs}) must be shorter than its epochs (${p.epochs}); lower it or add epochs`,
+        `training.phases[${index}].warmupEpochs (${warmupEpochs}) must be shorter than its epochs (${p.epochs}); lower it or add epochs`,
       );
     }
     const sample = samples[index];
+    const largestOnly = DIMENSIONS.every(({ key }) => key === 'resolution' || (sample[key].length === 1 && sample[key][0] === largest[key][0]));
     phases.push({
       index,
       phase: p.phase,
       epochs: p.epochs,
       learningRate: p.learningRate,
-      warmupEpochs: p.warmupEpochs,
+      warmupEpochs,
       sample,
-      largestOnly: DIMENSIONS.every(({ key }) => sample[key].length === 1 && sample[key][0] === largest[key][0]),
+      largestOnly,
+      subnetsPerStep: p.subnetsPerStep ?? (largestOnly ? 1 : (OFA_SUBNETS_PER_STEP[p.phase] ?? training.subnetsPerStep)),
       reorganizeChannels: widens(sample.expand, previous.expand) || widens(sample.width, previous.width),
       startStep: start,
       steps,
@@ -131,6 +150,17 @@ export function planSchedule(training: TrainingConfig, supernet: SupernetConfig,
     previous = sample;
   });
   return { stepsPerEpoch: spe, batchesPerEpoch: wholeBatches(trainCount, training.batchSize), phases, totalSteps: start };
+}
+
+/**
+ * OFA's warm-up for phase `index` when the config gives none: a kernel phase and the second and later phases of a
+ * depth or expand run warm up for 1/25 of the phase; others start at the peak.
+ */
+function defaultWarmupEpochs(phases: readonly PhaseConfig[], index: number): number {
+  const p = phases[index];
+  const earlierOfKind = phases.slice(0, index).filter((q) => q.phase === p.phase).length;
+  const warms = p.phase === 'kernel' || ((p.phase === 'depth' || p.phase === 'expand') && earlierOfKind > 0);
+  return warms ? (p.epochs * OFA_WARMUP.epochs) / OFA_WARMUP.of : 0;
 }
 
 /** Learning rate of a phase's step: linear warm-up to the peak (OFA: (s+1)/W), then a cosine to zero. */

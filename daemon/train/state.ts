@@ -10,8 +10,12 @@ export interface TensorRecord {
   data: Float32Array;
 }
 
+/** The trainer state a checkpoint of this MANTA holds (format 1, from before the frozen teacher, is read but not resumed). */
+export const TRAINER_STATE_FORMAT = 2;
+
 export interface TrainerState {
-  format: 1;
+  /** 2: this MANTA's; 1: written before the frozen teacher and symmetric padding (its weights stay readable). */
+  format: 1 | 2;
   seed: number;
   /** Fingerprint of everything that shapes the schedule and the weights; a checkpoint resumes only a matching run. */
   configKey: string;
@@ -33,5 +37,10 @@ export interface TrainerState {
     weights: Record<string, TensorRecord>;
     /** Optimizer slots (momentum buffers) by variable name. */
     slots: Record<string, TensorRecord>;
+    /**
+     * The frozen teacher's weights by variable name (running batch-norm statistics included): the supernet as it was
+     * at the end of its 'largest' phase. Absent until that phase has ended (or in a run without one).
+     */
+    teacher?: Record<string, TensorRecord>;
   };
 }

@@ -1,7 +1,9 @@
-// The progressive-shrinking trainer: one `step()` is one update of the supernet — sample K subnets (seeded from
-// (seed, step, index)), forward and backward each on the same batch with label-smoothed cross-entropy plus
-// distillation from the largest subnet, accumulate their gradients, reduce them across workers when there are
-// several, then one SGD update. Its whole state is a checkpoint; a resumed trainer continues to the same weights.
+// The progressive-shrinking trainer, OFA's recipe: one `step()` is one update of the supernet — draw the step's
+// resolution and sample the phase's K subnets (seeded from (seed, step[, index])), forward and backward each on the
+// same batch at that resolution with label-smoothed cross-entropy plus distillation from the frozen teacher (the full
+// network as it stood at the end of the 'largest' phase, daemon/train/teacher.ts), sum their gradients, reduce them
+// across workers when there are several, then one SGD update. Its whole state, the teacher included, is a
+// checkpoint; a resumed trainer continues to the same weights.
 import { createHash } from 'node:crypto';
 import { tf } from '../engine';
 import { Rng } from '../engine/rng';
@@ -15,10 +17,14 @@ import { evaluateSubnet } from './evaluate';
 import { planGradientBuckets, GradientAccumulator, reduceGradients, type GradientBucketLayout, type GradientReducer } from './gradients';
 import { Sgd, type ParamInfo } from './optimizer';
 import { learningRateAt, locateStep, planSchedule, type PlannedPhase, type Schedule } from './schedule';
-import type { PhaseResult, SubnetScore, TensorRecord, TrainerState } from './state';
+import { TRAINER_STATE_FORMAT, type PhaseResult, type SubnetScore, type TensorRecord, type TrainerState } from './state';
+import { Teacher } from './teacher';
 
-/** Sub-streams of the run seed (Rng.derive(seed, STREAM, …)), so no two uses of randomness share one. */
-const STREAM = { subnet: 1, dropout: 2, teacher: 3, data: 4 } as const;
+/**
+ * Sub-streams of the run seed (Rng.derive(seed, STREAM, …)), so no two uses of randomness share one. (3 was the
+ * live teacher's dropout, which the frozen teacher does not have.)
+ */
+const STREAM = { subnet: 1, dropout: 2, data: 4, resolution: 5 } as const;
 
 /**
  * The training job this trainer belongs to, when several workers train the supernet together (MANTA's two
@@ -102,6 +108,8 @@ export class Trainer {
   private preparedPhase = -1;
   private evaluatedPhases = 0;
   private results: PhaseResult[] = [];
+  /** The frozen distillation teacher, once the 'largest' phase has ended. */
+  private teacher: Teacher | undefined;
   private telemetry: { since: number; steps: number; images: number; loss: tf.Scalar | undefined; accuracy: number[] };
   private lastEventAt = -Infinity;
 
@@ -174,7 +182,7 @@ export class Trainer {
     const report = pos.stepInPhase === 0 || last || now - this.lastEventAt >= (this.options.stepEventIntervalMs ?? 1000);
 
     const supernet = this.task.supernet;
-    const kd = !phase.largestOnly && this.config.training.kdRatio > 0;
+    const kd = !phase.largestOnly && this.config.training.kdRatio > 0 && this.teacher !== undefined;
     const lossOptions = {
       labelSmoothing: this.config.training.labelSmoothing,
       kdRatio: kd ? this.config.training.kdRatio : 0,
@@ -186,7 +194,8 @@ export class Trainer {
     let lossTotal: tf.Scalar | undefined;
     let images = 0;
     let passes = 0;
-    const stepSubnets = this.sampleSubnets(step, phase);
+    const resolution = this.resolutionAt(step, phase);
+    const stepSubnets = this.sampleSubnets(step, phase, resolution);
     let reportedSubnets: { arch: Arch; seed: number }[] = stepSubnets;
     let stopAgreed = false;
     let allReduceMs = 0;
@@ -194,43 +203,27 @@ export class Trainer {
       for (const rank of this.job.ranks) {
         const batch = await this.nextBatch(rank, pos.dataEpoch, pos.dataBatch);
         images += batch.size;
-        const subnets = this.subnetsOfRank(rank, stepSubnets, step, phase);
+        const subnets = this.subnetsOfRank(rank, stepSubnets, step, phase, resolution);
         if (rank === this.job.ranks[0]) reportedSubnets = subnets;
-        // The input once per resolution the rank's subnets (and the teacher) run at, the labels with the first.
-        // Kept: the teacher asks for its input inside a tidy, and the subnets reuse it after that tidy ends.
-        const inputs = new Map<number, tf.Tensor>();
-        let labels: tf.Tensor | undefined;
-        const inputAt = (r: number): tf.Tensor => {
-          let t = inputs.get(r);
-          if (!t) {
-            const made = tf.tidy(() => this.task.tensors(batch, r));
-            inputs.set(r, (t = tf.keep(made.x)));
-            owned.push(t);
-            if (labels) made.y.dispose();
-            else owned.push((labels = tf.keep(made.y)));
-          }
-          return t;
-        };
-        inputAt(subnets[0].arch.r);
-        const y = labels as tf.Tensor;
-        let teacher: Outputs | undefined;
-        if (kd) {
-          // OFA's teacher runs in training mode without gradients: batch statistics (running statistics are only set
-          // by recalibration here), dropout from its own seed stream. Once per step and rank, shared by its subnets.
-          const largest = this.task.space.largest();
-          const seed = this.seedOf(STREAM.teacher, step, 0, rank);
-          teacher = tf.tidy(() => supernet.forward(inputAt(largest.r), largest, { training: true, seed }));
-          owned.push(...(Array.isArray(teacher) ? teacher : [teacher]));
+        // One input for the step (OFA's per-batch image size): the subnets and the teacher all run at `resolution`.
+        const made = tf.tidy(() => this.task.tensors(batch, resolution));
+        const input = tf.keep(made.x);
+        const y = tf.keep(made.y);
+        owned.push(input, y);
+        let teacherOutputs: Outputs | undefined;
+        if (kd && this.teacher) {
+          const frozen = this.teacher;
+          teacherOutputs = tf.tidy(() => frozen.outputs(input, resolution));
+          owned.push(...(Array.isArray(teacherOutputs) ? teacherOutputs : [teacherOutputs]));
         }
         for (const s of subnets) {
-          const input = inputAt(s.arch.r);
           const { value, grads: g } = tf.variableGrads(() => {
             const out = supernet.forward(input, s.arch, { training: true, seed: s.dropoutSeed });
             if (report) {
               const m = this.task.metric(out, y);
               if (m.name === 'accuracy') this.telemetry.accuracy.push(m.value);
             }
-            return this.task.loss(out, y, teacher, lossOptions);
+            return this.task.loss(out, y, teacherOutputs, lossOptions);
           }, supernet.variables as tf.Variable[]);
           accumulator.add(g);
           passes++;
@@ -295,7 +288,8 @@ export class Trainer {
       return { accuracy: r.accuracy, loss: r.loss };
     };
     const largestArch = space.largest(phase.sample);
-    const smallestArch = space.smallest(phase.sample);
+    // A largest-only phase trains one network (at several resolutions): it is measured once, at the largest.
+    const smallestArch = phase.largestOnly ? largestArch : space.smallest(phase.sample);
     const largest = await measure('largest', largestArch);
     // Its batch norms hold the largest subnet's statistics now: the task's pictures of it, before the next measure.
     if (this.task.preview) this.emit('preview', { label: 'largest', phaseIndex: index, arch: largestArch, preview: await this.task.preview(largestArch) });
@@ -321,7 +315,7 @@ export class Trainer {
       tf.dispose(Object.values(tensors));
     }
     return {
-      format: 1,
+      format: TRAINER_STATE_FORMAT,
       seed: this.seed,
       configKey: this.configKey,
       step: this.current,
@@ -330,13 +324,17 @@ export class Trainer {
       evaluatedPhases: this.evaluatedPhases,
       rngs: {},
       results: this.results.map((r) => ({ ...r, largest: { ...r.largest }, smallest: { ...r.smallest } })),
-      tensors: { weights, slots: this.sgd.state() },
+      tensors: { weights, slots: this.sgd.state(), ...(this.teacher ? { teacher: this.teacher.weights() } : {}) },
     };
   }
 
   /** Loads a checkpoint into this trainer (before its first step). */
   restore(state: TrainerState): void {
-    if (state.format !== 1) throw new CheckpointError(`checkpoint format ${String(state.format)} is not supported; start a new run`);
+    if (state.format !== TRAINER_STATE_FORMAT) {
+      throw new CheckpointError(
+        `the checkpoint has trainer format ${String(state.format)}, written by a MANTA that trained another way (live teacher, 'same' padding); this one resumes format ${TRAINER_STATE_FORMAT}: start a new run`,
+      );
+    }
     if (state.configKey !== this.configKey || state.totalSteps !== this.schedule.totalSteps) {
       throw new CheckpointError('the checkpoint was written by a run with another config or dataset; resume it with that config, or start a new run');
     }
@@ -355,6 +353,8 @@ export class Trainer {
       if (!keys.has(name)) throw new CheckpointError(`the checkpoint has optimizer state for '${name}', which this supernet lacks; start a new run`);
     }
     this.sgd.load(state.tensors.slots);
+    this.teacher?.dispose();
+    this.teacher = Teacher.fromState(state, this.task.supernet);
     this.current = state.step;
     this.preparedPhase = state.preparedPhase;
     this.evaluatedPhases = state.evaluatedPhases;
@@ -367,12 +367,27 @@ export class Trainer {
     this.telemetry.loss?.dispose();
     this.telemetry.loss = undefined;
     this.sgd.dispose();
+    this.teacher?.dispose();
+    this.teacher = undefined;
     for (const stream of this.streams.values()) await stream.close();
     this.streams.clear();
   }
 
-  /** Channel sorting before a phase that widens the expand ratios (OFA), a fresh optimizer, and the `phase` event. */
+  /**
+   * The teacher frozen when the first distilling phase begins (the supernet as the 'largest' phase left it), channel
+   * sorting before a phase that widens the expand ratios (OFA), a fresh optimizer, and the `phase` event.
+   */
   private beginPhase(phase: PlannedPhase): void {
+    if (!phase.largestOnly && this.config.training.kdRatio > 0 && !this.teacher) {
+      // Without a largest-only phase before this one there is no trained full network to distil from (OFA always
+      // has one): such a run trains without distillation rather than against its random initialisation.
+      if (this.schedule.phases.slice(0, phase.index).some((p) => p.largestOnly)) {
+        this.teacher = Teacher.snapshot(this.task.supernet);
+        this.emit('log', { level: 'info', message: `phase ${phase.index} (${phase.phase}): distilling from the supernet frozen at the end of the largest phase` });
+      } else if (phase.index === this.schedule.phases.findIndex((p) => !p.largestOnly)) {
+        this.emit('log', { level: 'warn', message: `no 'largest' phase before phase ${phase.index} (${phase.phase}): no trained teacher to distil from, so training runs without distillation` });
+      }
+    }
     if (phase.reorganizeChannels) {
       // OFA's expand stage: 0 when two ratios are sampled, 1 with three, … (re_organize_middle_weights).
       const stage = Math.max(0, phase.sample.expand.length - 2);
@@ -392,17 +407,25 @@ export class Trainer {
     });
   }
 
-  /** The step's K subnets (data-parallel; every rank trains them all), or the largest in a largest-only phase. */
-  private sampleSubnets(step: number, phase: PlannedPhase): { arch: Arch; seed: number; index: number }[] {
-    const k = phase.largestOnly ? 1 : this.config.training.subnetsPerStep;
-    return Array.from({ length: k }, (_, index) => this.subnetAt(step, phase, index));
+  /**
+   * The step's resolution, one for all its subnets and the teacher (OFA's MyRandomResizedCrop draws one image size
+   * per batch): from (seed, step), so every rank of a job draws the same.
+   */
+  private resolutionAt(step: number, phase: PlannedPhase): number {
+    const choices = phase.sample.resolution;
+    return choices.length === 1 ? choices[0] : Rng.derive(this.seed, STREAM.resolution, step).pick(choices);
   }
 
-  private subnetAt(step: number, phase: PlannedPhase, index: number): { arch: Arch; seed: number; index: number } {
+  /** The step's K subnets (data-parallel; every rank trains them all), or the largest in a largest-only phase. */
+  private sampleSubnets(step: number, phase: PlannedPhase, resolution: number): { arch: Arch; seed: number; index: number }[] {
+    return Array.from({ length: phase.subnetsPerStep }, (_, index) => this.subnetAt(step, phase, index, resolution));
+  }
+
+  private subnetAt(step: number, phase: PlannedPhase, index: number, resolution: number): { arch: Arch; seed: number; index: number } {
     const seed = Rng.derive(this.seed, STREAM.subnet, step, index).nextUint32();
     const space = this.task.space;
     const arch = phase.largestOnly ? space.largest(phase.sample) : space.sample(new Rng(seed), phase.sample);
-    return { arch, seed, index };
+    return { arch: { ...arch, r: resolution }, seed, index };
   }
 
   /** What rank `rank` trains this step: the shared K (data-parallel) or its node's own subnet (subnet-parallel). */
@@ -411,18 +434,19 @@ export class Trainer {
     shared: { arch: Arch; seed: number; index: number }[],
     step: number,
     phase: PlannedPhase,
+    resolution: number,
   ): { arch: Arch; seed: number; dropoutSeed: number }[] {
-    const mine = this.job.algorithm === 'subnet-parallel' ? [this.subnetAt(step, phase, this.job.nodeOf[rank])] : shared;
+    const mine = this.job.algorithm === 'subnet-parallel' ? [this.subnetAt(step, phase, this.job.nodeOf[rank], resolution)] : shared;
     return mine.map((s) => ({ ...s, dropoutSeed: this.seedOf(STREAM.dropout, step, s.index, rank) }));
   }
 
   /**
-   * A dropout or teacher seed. One worker keeps the single-process streams; in a job every rank (shard) has its own,
-   * so a shard's masks are the same whether it runs on its own worker or as a micro-batch of the reference.
+   * A dropout seed. One worker keeps the single-process stream; in a job every rank (shard) has its own, so a
+   * shard's masks are the same whether it runs on its own worker or as a micro-batch of the reference.
    */
   private seedOf(stream: number, step: number, index: number, rank: number): number {
     if (this.job.worldSize > 1) return Rng.derive(this.seed, stream, step, index, rank).nextUint32();
-    return (stream === STREAM.teacher ? Rng.derive(this.seed, stream, step) : Rng.derive(this.seed, stream, step, index)).nextUint32();
+    return Rng.derive(this.seed, stream, step, index).nextUint32();
   }
 
   private async nextBatch(rank: number, epoch: number, batch: number): Promise<{ readonly size: number }> {

@@ -204,12 +204,12 @@ function checkSearch(config: Json, out: ConfigCheck[]): void {
   }
   const constraints = isObject(search.constraints) ? search.constraints : {};
   if (search.objective === 'latency' || constraints.maxLatencyMs !== undefined) {
-    // An honest note rather than an error: latency comes from a table measured on the run's backend.
+    // An honest note rather than an error: latency comes from a model timed on this host's runtime.
     out.push({
       path: search.objective === 'latency' ? '/search/objective' : '/search/constraints/maxLatencyMs',
       rule: 'latency-table',
       severity: 'info',
-      message: "latency is looked up in a table measured on the run's backend before the search; it differs between machines",
+      message: 'latency comes from a model fitted to subnets timed on search.latency.runtime on the host that runs the search; it differs between machines',
     });
   }
 }

@@ -1,13 +1,13 @@
 // What the status bar says of the run it follows, as pure functions: the run's telemetry folded into its live
 // progress (training phase and step, then measuring, then searching, then done), and that progress as one line of
 // text. No `vscode` here, so it is unit-tested on plain events.
-import { formatMetric, taskMetric, type ParetoPoint, type PhaseName, type RunProgress, type RunStatus, type TelemetryEvent } from '../../daemon/protocol';
+import { formatMetric, taskMetric, type FinetuneSummary, type ParetoPoint, type RunPhaseName, type RunProgress, type RunStatus, type TelemetryEvent } from '../../daemon/protocol';
 
 export type LiveStage = 'starting' | 'training' | 'measuring' | 'searching' | 'done';
 
 export interface LiveProgress {
   stage: LiveStage;
-  phase?: PhaseName;
+  phase?: RunPhaseName;
   phaseIndex?: number;
   step?: number;
   totalSteps?: number;
@@ -103,6 +103,15 @@ export function bestFrontEntry(front: readonly ParetoPoint[], higherIsBetter = t
 export function describePoint(p: ParetoPoint, metric = 'accuracy'): string {
   const macs = p.macs >= 1e9 ? `${(p.macs / 1e9).toFixed(2)} GMACs` : p.macs >= 1e6 ? `${(p.macs / 1e6).toFixed(2)} MMACs` : `${(p.macs / 1e3).toFixed(1)} kMACs`;
   return `${formatMetric(metric, pointAccuracy(p))} at ${macs}`;
+}
+
+/** What a fine-tune gained, for people: "test accuracy 71.2% → 74.0% (front #0 of <run>, 3 epochs, 2 min 10 s)". */
+export function describeFinetune(s: FinetuneSummary): string {
+  const metric = s.metric === 'accuracy' ? 'accuracy' : s.metric;
+  const seconds = Math.round(s.wallMs / 1000);
+  const time = seconds >= 60 ? `${Math.floor(seconds / 60)} min ${seconds % 60} s` : `${seconds} s`;
+  const which = s.frontIndex === undefined ? 'a subnet' : `front #${s.frontIndex}`;
+  return `test ${metric} ${formatMetric(s.metric, s.before.testAccuracy)} → ${formatMetric(s.metric, s.after.testAccuracy)} (${which} of ${s.sourceRunId}, ${s.settings.epochs} epoch${s.settings.epochs === 1 ? '' : 's'}, ${time})`;
 }
 
 /** The codicon of each run status, shared by the status bar and the Runs view. */

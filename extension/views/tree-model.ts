@@ -206,6 +206,10 @@ export function runNode(hostId: string, run: RunSummary, ssh = false): TreeNode 
     children.push({ id: `${hostId}/${run.runId}/speed`, label: 'Speed', description: `${Math.round(p.imagesPerSec)} images/s`, icon: 'dashboard' });
   }
   if (run.message) children.push({ id: `${hostId}/${run.runId}/message`, label: run.message, icon: run.status === 'failed' ? 'error' : 'info', tooltip: run.message });
+  if (run.derivedFrom) {
+    const what = run.derivedFrom.kind === 'search' ? 'searched again from' : 'fine-tuned from';
+    children.push({ id: `${hostId}/${run.runId}/derived`, label: 'Made from', description: `${what} ${run.derivedFrom.runId}`, icon: 'git-branch', tooltip: `${what} run ${run.derivedFrom.runId}, without retraining its supernet` });
+  }
   children.push({ id: `${hostId}/${run.runId}/dir`, label: 'Folder', description: run.runDir, icon: 'folder', tooltip: run.runDir });
   return {
     id: `${hostId}/${run.runId}`,

@@ -1,11 +1,13 @@
 // Shared parts of the daemon tests: a real `manta daemon` process (from sources, under tsx) in a temp folder, real
 // clients over stdio and the Unix socket, and helpers to collect a run's events and wait for its status.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, promises as fs, rmSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, promises as fs, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import type { MessageConnection } from 'vscode-jsonrpc/node';
-import { EventsNotification, RunStatusNotification, type RunStatus, type RunSummary, type TelemetryEvent } from '../../daemon/protocol';
+import { ResponseError, type MessageConnection } from 'vscode-jsonrpc/node';
+import { AttachRequest, EventsNotification, RunStatusNotification, StartRunRequest, type MantaErrorData, type RunStatus, type RunSummary, type TelemetryEvent } from '../../daemon/protocol';
 import { connectStreams, type DaemonClient } from '../../daemon/service/client';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
@@ -179,6 +181,44 @@ export function tinyConfig(name: string, overrides: { trainSize?: number; epochs
     distributed: { workersPerHost: 1 },
     search: { measuredSubnets: 8, frontSize: 2, predictor: { layers: 1, hiddenUnits: 8, epochs: 5 }, evolution: { population: 4, generations: 3 } },
   };
+}
+
+/**
+ * Starts a run of tinyConfig(name, one epoch a phase) with its config folder under `dir`, and attaches `connection`
+ * to it from its first event.
+ */
+export async function startTinyRun(connection: MessageConnection, dir: string, name: string): Promise<{ run: RunSummary; config: object; configDir: string }> {
+  const configDir = path.join(dir, 'cfg');
+  await fs.mkdir(configDir);
+  const config = tinyConfig(name, { epochs: 1 });
+  const { run } = await connection.sendRequest(StartRunRequest, { config: config as never, configDir });
+  await connection.sendRequest(AttachRequest, { runId: run.runId, fromSeq: 0 });
+  return { run, config, configDir };
+}
+
+/** An assert.rejects check: a JSON-RPC error of `code` whose message matches `pattern` (and with `reason` in its data, when given). */
+export function refusedWith(code: number, pattern: RegExp, reason?: string): (e: unknown) => boolean {
+  return (e: unknown) => {
+    assert.ok(e instanceof ResponseError, `a JSON-RPC error, got ${String(e)}`);
+    assert.equal(e.code, code, e.message);
+    assert.match(e.message, pattern);
+    if (reason) assert.equal((e.data as MantaErrorData | undefined)?.reason, reason);
+    return true;
+  };
+}
+
+/** Every file under `root` (recursively) with the SHA-256 of its bytes: what "left byte for byte as it was" is checked against. */
+export function fileHashes(root: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d).sort()) {
+      const p = path.join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.set(path.relative(root, p), createHash('sha256').update(readFileSync(p)).digest('hex'));
+    }
+  };
+  walk(root);
+  return out;
 }
 
 /** SIGTERM, and a SIGKILL if the daemon has not stopped within `graceMs` (a failed test's daemon may be wedged). */

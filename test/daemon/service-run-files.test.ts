@@ -6,9 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { ResponseError, type RequestType } from 'vscode-jsonrpc/node';
+import type { RequestType } from 'vscode-jsonrpc/node';
 import {
-  AttachRequest,
   DeleteRunRequest,
   ExportSubnetRequest,
   GetRunConfigRequest,
@@ -20,24 +19,14 @@ import {
   PauseRunRequest,
   ReadRunFileRequest,
   RunStatusNotification,
-  StartRunRequest,
   StopRunRequest,
   type MantaErrorData,
   type RunStatusParams,
 } from '../../daemon/protocol';
 import { connectSocket } from '../../daemon/service/client';
 import { downloadRunFile, type Requester } from '../../extension/hosts/run-files';
-import { startDaemon, stopDaemon, tempDir, tinyConfig, waitFor } from './harness';
+import { refusedWith, startDaemon, startTinyRun, stopDaemon, tempDir, waitFor } from './harness';
 import { connect, reachStep, startAttached, waitStatus } from './resume-helpers';
-
-function refusedWith(code: number, pattern: RegExp): (e: unknown) => boolean {
-  return (e: unknown) => {
-    assert.ok(e instanceof ResponseError, `a JSON-RPC error, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    assert.match(e.message, pattern);
-    return true;
-  };
-}
 
 test('a finished run\'s results, report, measurements, config and exported subnets come through the protocol, byte for byte', async () => {
   const dir = tempDir();
@@ -45,11 +34,7 @@ test('a finished run\'s results, report, measurements, config and exported subne
   try {
     const { client, seen } = await connect(daemon);
     const c = client.connection;
-    const configDir = path.join(dir, 'cfg');
-    await fs.mkdir(configDir);
-    const config = tinyConfig('files', { epochs: 1 });
-    const { run } = await c.sendRequest(StartRunRequest, { config: config as never, configDir });
-    await c.sendRequest(AttachRequest, { runId: run.runId, fromSeq: 0 });
+    const { run, config, configDir } = await startTinyRun(c, dir, 'files');
     await waitStatus(seen, client, run.runId, 'completed', daemon, 180_000);
     // (sendRequest's overloads do not resolve for a generic P: pin them.)
     const request: Requester = (type, params) => c.sendRequest(type as RequestType<unknown, never, MantaErrorData>, params);
@@ -93,6 +78,11 @@ test('a finished run\'s results, report, measurements, config and exported subne
     assert.deepEqual(exported.runFiles, ['subnets/0/model.json', 'subnets/0/weights.bin']);
     const model = JSON.parse((await downloadRunFile(request, run.runId, 'subnets/0/model.json')).toString('utf8')) as { weightsManifest: { paths: string[] }[] };
     assert.deepEqual(model.weightsManifest[0].paths, ['weights.bin']);
+    // … as ONNX too (format 'onnx'): model.onnx and its README, beside the tfjs files, named alone.
+    const onnx = await c.sendRequest(ExportSubnetRequest, { runId: run.runId, index: 0, format: 'onnx' });
+    assert.deepEqual(onnx.runFiles, ['subnets/0/README.md', 'subnets/0/model.onnx']);
+    assert.equal(onnx.format, 'onnx');
+    assert.deepEqual(await downloadRunFile(request, run.runId, 'subnets/0/model.onnx'), onDisk('subnets/0/model.onnx'));
 
     // Names outside the fixed set are refused, saying what is allowed.
     const bad: [string, RegExp][] = [

@@ -1,6 +1,7 @@
 // MANTA's wasm kernels against tfjs's cpu backend: forward values and gradients of the convolutions, the fused
 // batch norm + activation, the activations, matMul, the reductions and the data-movement kernels, on randomized
-// shapes (kernel 1/3/5/7, stride 1/2, same/valid, batch 1, odd sizes). Fails above 1e-4 relative error.
+// shapes (kernel 1/3/5/7, stride 1/2, same/valid and the supernet's symmetric k//2 padding, batch 1, odd and even
+// sizes). Fails above 1e-4 relative error.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { activation, batchNormTrain, batchNormTrainWithStats, conv2d, depthwiseConv2d, initEngine, sgdStep, tf, type ActivationName } from '../../daemon/engine';
@@ -66,7 +67,13 @@ interface ConvCase {
   cout: number;
   k: number;
   stride: number;
-  pad: 'same' | 'valid';
+  /** 'symmetric': k//2 on every side, as the supernet's convolutions pad (conv2d and depthwiseConv2d of the engine). */
+  pad: 'same' | 'valid' | 'symmetric';
+}
+
+/** The padding argument tfjs takes for a case. */
+function padOf(c: ConvCase): 'same' | 'valid' | number {
+  return c.pad === 'symmetric' ? Math.floor(c.k / 2) : c.pad;
 }
 
 /** Randomized convolution cases covering every kernel size, stride and padding, with odd sizes and batch 1. */
@@ -76,10 +83,12 @@ function convCases(seed: number, count: number): ConvCase[] {
   const odd = (lo: number, hi: number) => lo + 2 * rng.int(Math.floor((hi - lo) / 2) + 1);
   for (const k of [1, 3, 5, 7])
     for (const stride of [1, 2])
-      for (const pad of ['same', 'valid'] as const)
+      for (const pad of ['same', 'valid', 'symmetric'] as const)
         for (let i = 0; i < count; i++) {
-          const h = odd(Math.max(k, 3), 13);
-          cases.push({ batch: rng.pick([1, 1, 2, 3]), h, w: odd(Math.max(k, 3), 11), cin: odd(1, 19), cout: odd(1, 21), k, stride, pad });
+          // Symmetric padding differs from 'same' on even sizes with stride 2: those sizes are drawn too.
+          const size = (lo: number, hi: number) => (pad === 'symmetric' && i % 2 === 0 ? odd(lo, hi) + 1 : odd(lo, hi));
+          const h = size(Math.max(k, 3), 13);
+          cases.push({ batch: rng.pick([1, 1, 2, 3]), h, w: size(Math.max(k, 3), 11), cin: odd(1, 19), cout: odd(1, 21), k, stride, pad });
         }
   return cases;
 }
@@ -92,7 +101,7 @@ test('Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter match cpu', () => {
     const rng = new Rng(seed++);
     const x = randomData(rng, [c.batch, c.h, c.w, c.cin]);
     const filter = randomData(rng, [c.k, c.k, c.cin, c.cout], 0.3);
-    compareOnBackends(`conv2d ${describe(c)}`, [x, filter], (a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), seed, ['dx', 'dfilter']);
+    compareOnBackends(`conv2d ${describe(c)}`, [x, filter], (a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, padOf(c)), seed, ['dx', 'dfilter']);
   }
 });
 
@@ -174,7 +183,7 @@ test('DepthwiseConv2dNative and both its gradients match cpu', () => {
     const rng = new Rng(seed++);
     const x = randomData(rng, [c.batch, c.h, c.w, c.cin]);
     const filter = randomData(rng, [c.k, c.k, c.cin, 1], 0.3);
-    compareOnBackends(`depthwise ${describe(c)}`, [x, filter], (a, b) => tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), seed, ['dx', 'dfilter']);
+    compareOnBackends(`depthwise ${describe(c)}`, [x, filter], (a, b) => tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, padOf(c)), seed, ['dx', 'dfilter']);
   }
   // Wide channel counts exercise the 16-lane blocks, and dilation the forward kernel's general path.
   const rng = new Rng(7);
@@ -220,6 +229,44 @@ test('fused batch norm + activation (forward, statistics, gradients) matches the
       assert.ok(relativeError(w[0], cpu[0]) <= TOLERANCE, `${label}: mean`);
       assert.ok(relativeError(w[1], cpu[1]) <= TOLERANCE, `${label}: variance`);
     }
+});
+
+test('fused batch norm sums over many rows (a 32×32 stem batch) stay exact to float32 rounding', () => {
+  // Float32 running sums over N·H·W = 8192 rows drifted by ~1e-5 relative: enough to flip a relu whose pre-activation
+  // is within ~1e-6 of zero, and with it a whole channel's gradient (what the OFA parity test caught). A mean far
+  // from zero (30 standard deviations) and a gradient with a large common part make the drift visible.
+  const shape = [8, 32, 32, 16];
+  const rng = new Rng(77);
+  const c = shape[3];
+  const rows = shape[0] * shape[1] * shape[2];
+  const x = { data: Float32Array.from({ length: rows * c }, () => 3 + 0.1 * rng.normal()), shape };
+  const dy = Float32Array.from({ length: rows * c }, () => 1 + 0.1 * rng.normal());
+  const gamma = Float32Array.from({ length: c }, () => 1 + 0.1 * rng.normal());
+  const beta = Float32Array.from({ length: c }, () => 0.1 * rng.normal());
+  const mean = new Float64Array(c);
+  const variance = new Float64Array(c);
+  for (let i = 0; i < rows * c; i++) mean[i % c] += x.data[i] / rows;
+  for (let i = 0; i < rows * c; i++) variance[i % c] += (x.data[i] - mean[i % c]) ** 2 / rows;
+  const dbeta = new Float64Array(c);
+  for (let i = 0; i < rows * c; i++) dbeta[i % c] += dy[i];
+  tf.setBackend('wasm');
+  const [m, v, dg, db] = tf.tidy(() => {
+    const xt = tf.tensor(x.data, shape);
+    const [g, b] = [tf.tensor1d(gamma), tf.tensor1d(beta)];
+    const r = batchNormTrainWithStats(xt, g, b, 1e-5, 'linear');
+    const [, dgt, dbt] = tf.grads((a: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => batchNormTrain(a as tf.Tensor4D, gg as tf.Tensor1D, bb as tf.Tensor1D))([xt, g, b], tf.tensor(dy, shape));
+    return [r.mean, r.variance, dgt, dbt].map((t) => t.dataSync() as Float32Array);
+  });
+  const worst = (actual: Float32Array, expected: Float64Array) => Math.max(...Array.from(expected, (e, i) => Math.abs(actual[i] - e) / Math.abs(e)));
+  assert.ok(worst(m, mean) <= 1e-6, `mean relative error ${worst(m, mean).toExponential(2)}`);
+  assert.ok(worst(v, variance) <= 1e-6, `variance relative error ${worst(v, variance).toExponential(2)}`);
+  assert.ok(worst(db, dbeta) <= 1e-6, `dbeta relative error ${worst(db, dbeta).toExponential(2)}`);
+  // Σdz·x̂ cancels (x̂ has mean zero), and centring on the float32 mean shifts it by (mean − m)·Σdz: the reference
+  // centres on the kernel's own mean, and the error is measured against Σ|dz·x̂| ≈ 0.8·rows.
+  const dgamma = new Float64Array(c);
+  for (let i = 0; i < rows * c; i++) dgamma[i % c] += (dy[i] * (x.data[i] - m[i % c])) / Math.sqrt(variance[i % c] + 1e-5);
+  const dgammaError = Math.max(...Array.from(dgamma, (e, i) => Math.abs(dg[i] - e))) / rows;
+  assert.ok(dgammaError <= 1e-6, `dgamma error ${dgammaError.toExponential(2)} per row`);
 });
 
 test('batchNormTrain and activation run as single fused kernels on wasm', async () => {

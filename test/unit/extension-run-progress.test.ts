@@ -2,8 +2,8 @@
 // phase and step, measuring, searching, done with the best front entry — instead of staying at "starting".
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ParetoPoint, TelemetryEvent } from '../../daemon/protocol';
-import { bestFrontEntry, describePoint, foldEvents, progressFromSummary, runStatusText, type LiveProgress } from '../../extension/views/run-progress';
+import type { FinetuneSummary, ParetoPoint, TelemetryEvent } from '../../daemon/protocol';
+import { bestFrontEntry, describeFinetune, describePoint, foldEvents, progressFromSummary, runStatusText, type LiveProgress } from '../../extension/views/run-progress';
 
 const arch = { r: 28, w: 1, ks: [3], e: [3], d: [2] } as unknown as ParetoPoint['arch'];
 let seq = 0;
@@ -53,4 +53,26 @@ test('a run summary\'s progress seeds the text before any event; the best front 
   assert.equal(bestFrontEntry([]), undefined);
   assert.equal(describePoint(c), '75.0% at 2.50 GMACs');
   assert.equal(describePoint(a), '70.0% at 0.5 kMACs');
+});
+
+test("a fine-tuning run's end says what it gained: test accuracy before and after, what, and how long", () => {
+  const m = (test: number) => ({ validationAccuracy: test, validationLoss: 1, testAccuracy: test, testLoss: 1 });
+  const s: FinetuneSummary = {
+    sourceRunId: 'fashion-mnist-20260101-120000-abcd',
+    frontIndex: 2,
+    arch,
+    macs: 1e6,
+    params: 1e4,
+    metric: 'accuracy',
+    higherIsBetter: true,
+    settings: { epochs: 3, learningRate: 0.01, warmupEpochs: 0.1, kdRatio: 1, batchSize: 64, steps: 2529, stepsPerEpoch: 843, warmupSteps: 84 },
+    teacher: 'largest-phase',
+    before: m(0.712),
+    after: m(0.7404),
+    trainWallMs: 120_000,
+    wallMs: 130_400,
+    model: 'subnets/0/model.json',
+  };
+  assert.equal(describeFinetune(s), 'test accuracy 71.2% → 74.0% (front #2 of fashion-mnist-20260101-120000-abcd, 3 epochs, 2 min 10 s)');
+  assert.equal(describeFinetune({ ...s, frontIndex: undefined, settings: { ...s.settings, epochs: 1 }, wallMs: 9_600 }), 'test accuracy 71.2% → 74.0% (a subnet of fashion-mnist-20260101-120000-abcd, 1 epoch, 10 s)');
 });

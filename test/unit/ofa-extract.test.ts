@@ -9,6 +9,7 @@ import { images, maxAbsDiff, mbv3Config, smallConfig, useBackend } from './ofa-f
 /** The stock tfjs layer classes an extracted model may use (nothing of MANTA's). */
 const STOCK_LAYERS = new Set([
   'InputLayer',
+  'ZeroPadding2D', // symmetric k//2 padding where tfjs's 'same' would pad end-heavy (stride 2, even input)
   'Conv2D',
   'DepthwiseConv2D',
   'BatchNormalization',

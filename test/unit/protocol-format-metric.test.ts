@@ -107,20 +107,22 @@ test('a classification report keeps percentages and has no baselines; results wi
 
 test('the CLI front table follows the metric; classification reads exactly as before', () => {
   const stereo = formatFront(stereoResults());
-  assert.match(stereo.split('\n')[0], /^Pareto front of stereo \(macs; end-point error \(px\), lower is better; \* = beaten/);
+  assert.match(stereo.split('\n')[0], /^Pareto front of stereo \(macs; end-point error \(px\), lower is better; the best of every subnet measured/);
   assert.match(stereo, /5\.500 px\s+5\.444 px\s+5\.610 px/);
   assert.doesNotMatch(stereo, /%/);
 
   const r = stereoResults();
   r.task = { kind: 'classification', metric: 'accuracy', higherIsBetter: true };
-  r.front = [{ ...entry(0, { predicted: 0.9, validation: 0.912, test: 0.905 }), latencyMs: 1.5 }, { ...entry(1, { predicted: 0.8, validation: 0.8, test: 0.8 }), testAccuracy: undefined }];
+  r.front = [{ ...entry(0, { predicted: 0.9, validation: 0.912, test: 0.905 }), latencyMs: 1.5, source: 'measured' }, { ...entry(1, { predicted: 0.8, validation: 0.8, test: 0.8 }), testAccuracy: undefined }];
+  r.predictor.kendallTauCI = { low: 0.21, high: 0.74, level: 0.95, method: 'bootstrap' };
   assert.equal(
     formatFront(r),
     [
-      'Pareto front of stereo (macs; * = beaten by another point once measured):',
-      '#   MACs  params  latency  predicted    val   test  arch (k/e per block, d per unit)',
-      '0  1.00M   10.0k   1.50ms      90.0%  91.2%  90.5%  d=212121 r=48 w=1',
-      '1  2.00M   20.0k        –      80.0%  80.0%      –  d=212121 r=48 w=1',
+      'Pareto front of stereo (macs; the best of every subnet measured):',
+      '#   MACs  params  latency  predicted    val   test      from  arch (k/e per block, d per unit)',
+      '0  1.00M   10.0k   1.50ms      90.0%  91.2%  90.5%  measured  d=212121 r=48 w=1',
+      '1  2.00M   20.0k        –      80.0%  80.0%      –         –  d=212121 r=48 w=1',
+      "predictor: Kendall's tau 0.500 (95% CI 0.21–0.74) on 5 held-out subnets",
     ].join('\n'),
   );
 });

@@ -5,15 +5,12 @@
 // index out of range, missing or broken data file are one-line errors with exit code 2.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunEvaluation } from '../../daemon/pipeline/evaluate-run';
 import type { ResultsFile } from '../../daemon/search/results';
-
-const ROOT = join(__dirname, '../..');
-const main = join(ROOT, 'daemon/cli/main.ts');
+import { assertOneLineError as oneLine, runManta, searchTinyRun } from './run-cli-fixtures';
 
 let dir: string;
 let runDir: string;
@@ -21,14 +18,7 @@ let results: ResultsFile;
 /** The run's resolved data block, as config.json stores it. */
 let ownData: Record<string, unknown>;
 
-function manta(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', main, ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, MANTA_DEBUG: '', MANTA_BACKEND: '', MANTA_CACHE_DIR: join(dir, 'cache') },
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const manta = (args: string[]) => runManta(args, join(dir, 'cache'));
 
 function dataFile(name: string, value: unknown): string {
   const file = join(dir, name);
@@ -38,11 +28,7 @@ function dataFile(name: string, value: unknown): string {
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'manta-evaluate-'));
-  cpSync(join(ROOT, 'test/fixtures/extension/tiny.manta.json'), join(dir, 'tiny.manta.json'));
-  const search = manta(['search', join(dir, 'tiny.manta.json'), '--runs-dir', join(dir, 'runs')]);
-  assert.equal(search.status, 0, search.stderr);
-  runDir = join(dir, 'runs', readdirSync(join(dir, 'runs'))[0]);
-  results = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8')) as ResultsFile;
+  ({ runDir, results } = searchTinyRun(dir));
   ownData = (JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as { data: Record<string, unknown> }).data;
 });
 
@@ -112,11 +98,6 @@ test('manta evaluate: problems of the data file at their pointer in it; data the
 
 test('manta evaluate: unknown run, unfinished run, index out of range, missing or broken data file', () => {
   const own = dataFile('own.json', ownData);
-  const oneLine = (r: { status: number | null; stderr: string }, pattern: RegExp): void => {
-    assert.equal(r.status, 2, r.stderr);
-    assert.match(r.stderr, pattern);
-    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-  };
   oneLine(manta(['evaluate', 'no-such-run-20260101', '--state-dir', join(dir, 'state'), '--arch', '0', '--data', own]), /^manta: unknown run 'no-such-run-20260101': no such run folder/);
   const unfinished = join(dir, 'unfinished');
   mkdirSync(unfinished);

@@ -7,7 +7,7 @@ import type { Arch } from '../../daemon/ofa/arch';
 import { SearchSpace } from '../../daemon/ofa/space';
 import { OFA_MBV3_UNITS } from '../../daemon/ofa/presets';
 import { EfficiencyModel } from '../../daemon/search/efficiency';
-import { evolve, nonDominatedRanks, UnsatisfiableConstraintsError, type AccuracyPredictor } from '../../daemon/search/evolution';
+import { evolve, nonDominatedRanks, UnsatisfiableConstraintsError, type AccuracyPredictor, type EvolutionSpace } from '../../daemon/search/evolution';
 import { ArchGenome, type Genome } from '../../daemon/search/genome';
 import { dominates, paretoFront, spreadAlongFront } from '../../daemon/search/pareto';
 import type { TelemetryEvents } from '../../daemon/protocol/events';
@@ -207,4 +207,62 @@ test('constraints: bounded retries under a tight one, a clear error when none ca
     evolve(genome, predictor, (g) => impossible(genome.toArch(g)), { ...evoOptions, generations: 5 }),
     (e: unknown) => e instanceof UnsatisfiableConstraintsError && /loosen the constraints/.test(e.message),
   );
+});
+
+/** A toy space of the numbers 0…999 where a child is any number (OFA's sampling redraws it until it is feasible). */
+const numbers: EvolutionSpace<number> = {
+  sample: (rng) => rng.int(1000),
+  mutate: (_g, rng) => rng.int(1000),
+  crossover: (_a, _b, rng) => rng.int(1000),
+  key: (g) => String(g),
+  smallest: () => 0,
+  largest: () => 999,
+};
+const score: AccuracyPredictor<number> = { predict: (items) => Float32Array.from(items, (g) => g / 1000) };
+
+test('an infeasible child is drawn again until it is feasible (OFA), not replaced by a copy of its parent', async () => {
+  // One number in 50 is feasible: a bounded retry (the old 20 draws) mostly kept parents; redrawing finds new ones.
+  const seenByPredictor: number[] = [];
+  const predictor: AccuracyPredictor<number> = { predict: (items) => (seenByPredictor.push(...items), score.predict(items)) };
+  const result = await evolve(numbers, predictor, (g) => ({ cost: g, feasible: g % 50 === 0 }), { ...evoOptions, population: 10, generations: 8, seed: 4 });
+  assert.ok(seenByPredictor.every((g) => g % 50 === 0), 'only feasible subnets are scored');
+  assert.equal(result.uniqueCandidates, 20, 'every feasible number was found by redrawing');
+  assert.ok(result.retries > 100, `infeasible draws were redrawn (${result.retries})`);
+  // Accuracy and cost both rise with the number: every feasible one is on the front, and nothing else.
+  assert.deepEqual(result.front.map((c) => c.arch), Array.from({ length: 20 }, (_, i) => i * 50));
+});
+
+test('a constraint no child can meet ends with a user error after a bounded number of draws, not a hang', async () => {
+  // The initial population qualifies (0), but no mutation or crossover ever does.
+  const onlyZero = (g: number) => ({ cost: g, feasible: g === 0 });
+  const stuck: EvolutionSpace<number> = { ...numbers, sample: () => 0, mutate: () => 1, crossover: () => 1 };
+  await assert.rejects(evolve(stuck, score, onlyZero, { ...evoOptions, population: 4, generations: 3, maxDraws: 500 }), (e: unknown) => {
+    assert.ok(e instanceof UnsatisfiableConstraintsError, String(e));
+    assert.match((e as Error).message, /drew 500 mutations .* none of them met the constraints; loosen the constraints/);
+    return true;
+  });
+});
+
+test('mutation redraws the resolution with its own probability (OFA: 0.5), the other choices with the arch probability', () => {
+  const s = space();
+  const genome = new ArchGenome(s);
+  const rng = new Rng(8);
+  let resolutionChanged = 0;
+  let otherChanged = 0;
+  const n = 3000;
+  for (let i = 0; i < n; i++) {
+    const g = genome.sample(rng);
+    const m = genome.mutateWith(g, rng, { arch: 0, resolution: 0.5 });
+    const r = g.length - 1; // the resolution gene is the last
+    if (m[r] !== g[r]) resolutionChanged++;
+    for (let j = 0; j < r; j++) if (m[j] !== g[j]) otherChanged++;
+  }
+  // Redrawn half the time among 3 resolutions: it changes in 0.5 × 2/3 of the mutations.
+  assert.ok(Math.abs(resolutionChanged / n - 1 / 3) < 0.04, `resolution changed in ${resolutionChanged} of ${n}`);
+  assert.equal(otherChanged, 0);
+  // The evolution's default: OFA's 0.5 for the resolution; the config's schema says so too.
+  const r = validateConfig({ name: 't', task: 'classification', data: { kind: 'synthetic' }, supernet: { units: OFA_MBV3_UNITS }, training: { phases: [{ phase: 'largest', epochs: 1 }] } });
+  assert.ok(r.ok, JSON.stringify(r.ok ? '' : r.problems));
+  assert.equal(r.config.search.evolution.resolutionMutationProbability, 0.5);
+  assert.equal(r.config.search.evolution.mutationProbability, 0.1);
 });

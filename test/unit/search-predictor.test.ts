@@ -9,7 +9,7 @@ import { SearchSpace } from '../../daemon/ofa/space';
 import { OFA_MBV3_UNITS } from '../../daemon/ofa/presets';
 import { archPredictor, tfjsPredict, trainPredictor } from '../../daemon/search/predictor';
 import { createScorer } from '../../daemon/search/scorer';
-import { kendallTau, rmse } from '../../daemon/search/stats';
+import { kendallTau, kendallTauInterval, rmse } from '../../daemon/search/stats';
 import { validateConfig } from '../../schemas';
 
 before(async () => {
@@ -67,6 +67,11 @@ test('the predictor trained on synthetic arch → accuracy data ranks held-out a
   assert.equal(trained.stats.warning, undefined);
   assert.ok(trained.stats.rmse < 0.02, `held-out rmse ${trained.stats.rmse}`);
   assert.equal(trained.stats.kendallTau, kendallTau(trained.heldOut.predicted, trained.heldOut.measured));
+  // The tau comes with its 95% bootstrap interval, which holds it.
+  const ci = trained.stats.kendallTauCI!;
+  assert.equal(ci.level, 0.95);
+  assert.equal(ci.method, 'bootstrap');
+  assert.ok(ci.low <= trained.stats.kendallTau && trained.stats.kendallTau <= ci.high, `${ci.low} ≤ ${trained.stats.kendallTau} ≤ ${ci.high}`);
 
   // Fresh archs, never measured: the fast scorer's ranking agrees with the true function too, and equals tfjs.
   const fresh = Array.from({ length: 200 }, () => s.sample(rng));
@@ -103,4 +108,41 @@ test('a predictor of noise is flagged by the tau floor', async () => {
   const trained = await trainPredictor(samples, { layers: 2, hiddenUnits: 16, epochs: 10, learningRate: 1e-3, heldOut: 0.3, tauFloor: 0.9, seed: 1 });
   assert.ok(trained.stats.kendallTau < 0.9);
   assert.match(trained.stats.warning ?? '', /tauFloor 0\.9/);
+  // The warning says how sure the tau is: its interval and the held-out count.
+  assert.match(trained.stats.warning ?? '', /95% CI -?\d\.\d\d–-?\d\.\d\d\) on 18 held-out subnets/);
 });
+
+test('kendallTauInterval: a seeded percentile bootstrap that narrows with more pairs and covers the true tau', () => {
+  // Pairs (x, x + noise) whose population tau is known: for a bivariate normal with correlation ρ, τ = 2/π·asin(ρ).
+  const rho = 0.8;
+  const truth = (2 / Math.PI) * Math.asin(rho);
+  const draw = (n: number, rng: Rng) => {
+    const a: number[] = [];
+    const b: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const u = gaussian(rng);
+      a.push(u);
+      b.push(rho * u + Math.sqrt(1 - rho * rho) * gaussian(rng));
+    }
+    return { a, b };
+  };
+  const small = draw(30, new Rng(1));
+  const large = draw(300, new Rng(2));
+  const ciSmall = kendallTauInterval(small.a, small.b, new Rng(5));
+  const ciLarge = kendallTauInterval(large.a, large.b, new Rng(5), { resamples: 400 });
+  assert.ok(ciSmall.low < ciSmall.high && ciLarge.low < ciLarge.high);
+  assert.ok(ciLarge.high - ciLarge.low < (ciSmall.high - ciSmall.low) / 2, `300 pairs give a much narrower interval: ${JSON.stringify(ciLarge)} vs ${JSON.stringify(ciSmall)}`);
+  assert.ok(ciLarge.low < truth && truth < ciLarge.high, `the interval ${JSON.stringify(ciLarge)} covers the true tau ${truth}`);
+  // Seeded: the same generator state gives the same interval; the tau itself lies inside.
+  assert.deepEqual(kendallTauInterval(small.a, small.b, new Rng(5)), ciSmall);
+  const tau = kendallTau(small.a, small.b);
+  assert.ok(ciSmall.low <= tau && tau <= ciSmall.high);
+  // Perfect agreement: the interval is the point 1. Too few pairs: undefined.
+  assert.deepEqual(kendallTauInterval([1, 2, 3, 4, 5], [2, 4, 6, 8, 10], new Rng(1)), { low: 1, high: 1, level: 0.95, method: 'bootstrap' });
+  assert.ok(Number.isNaN(kendallTauInterval([1, 2], [1, 2], new Rng(1)).low));
+});
+
+/** A standard normal draw (Box–Muller). */
+function gaussian(rng: Rng): number {
+  return Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
+}

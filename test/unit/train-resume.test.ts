@@ -82,6 +82,11 @@ test('with an identity reducer (one worker) the buckets round-trip to the same w
   assert.deepEqual(differingWeights(viaBuckets, direct), []);
 });
 
+/** A checkpoint's tensor group as plain arrays by name. */
+function arrays(records: Record<string, { data: Float32Array }>): Record<string, Float32Array> {
+  return Object.fromEntries(Object.entries(records).map(([name, r]) => [name, r.data]));
+}
+
 /** A run through trainSupernet, optionally stopped after step `stopAt` or resumed from a checkpoint. */
 async function run(
   dir: string | undefined,
@@ -122,10 +127,20 @@ test('a run stopped twice and resumed from its checkpoint files ends with the sa
     assert.equal(at12?.value.step, 12);
     assert.equal(at12?.value.evaluatedPhases, 2, 'the kernel phase was evaluated before stopping');
 
+    // The frozen teacher travels in the checkpoint: the supernet's trained weights at the end of the largest phase
+    // (step 8; the running statistics are those of the phase's evaluation), unchanged by the kernel phase.
+    const teacher = at12?.value.tensors.teacher;
+    assert.ok(teacher, 'the checkpoint keeps the frozen teacher');
+    const teacherWeights = arrays(teacher);
+    const trained = (w: Record<string, Float32Array>) => Object.fromEntries(Object.entries(w).filter(([name]) => !/moving(Mean|Variance)$/.test(name)));
+    assert.deepEqual(differingWeights(trained(teacherWeights), trained(await stepsWith(config, 8))), []);
+    assert.ok(differingWeights(teacherWeights, arrays(at12.value.tensors.weights)).length > 0, 'the supernet trained on after the teacher was frozen');
+
     const second = await run(dir, 15, at12?.value);
     assert.equal(second.result.steps, 15);
     const at15 = await readLatestCheckpoint(dir, decodeCheckpoint, warn);
     assert.equal(at15?.value.step, 15);
+    assert.deepEqual(differingWeights(arrays(at15?.value.tensors.teacher ?? {}), teacherWeights), [], 'the teacher stays frozen');
     assert.deepEqual((await listCheckpointFiles(dir)).map((f) => f.step), [12, 15], 'keeps the last 2');
 
     const last = await run(dir, undefined, at15?.value);
@@ -156,6 +171,15 @@ test('a checkpoint is refused by a run with another config, and a corrupt one ne
   );
   assert.equal(tf.memory().numTensors, tensors);
   otherTask.supernet.dispose();
+
+  // A checkpoint of the earlier recipe (trainer format 1: live teacher, 'same' padding) is refused with a clear message.
+  const old = { ...decodeCheckpoint(bytes), format: 1 as const };
+  const oldTask = makeTask(config, dataset);
+  assert.throws(
+    () => Trainer.resume(decodeCheckpoint(encodeCheckpoint(old)), config, oldTask),
+    (e: unknown) => e instanceof CheckpointError && /trainer format 1.*start a new run/.test(e.message),
+  );
+  oldTask.supernet.dispose();
 
   const cut = bytes.subarray(0, bytes.length - 100);
   assert.throws(

@@ -53,13 +53,20 @@ test('a short seeded run of every phase learns well above chance and reports wha
   // Phases: announced in order with their sample spaces; channels sorted before the expand phase only.
   const phases = events.filter((e) => e.kind === 'phase').map((e) => e.data as TelemetryEvents['phase']);
   assert.deepEqual(phases.map((p) => p.index), [0, 1, 2, 3]);
-  assert.deepEqual(phases[0].sample, { kernel: [5], expand: [3], depth: [2], width: [1], resolution: [16] });
-  assert.deepEqual(phases[3].sample, { kernel: [3, 5], expand: [2, 3], depth: [1, 2], width: [1], resolution: [16] });
+  // The largest phase samples every resolution (OFA draws an image size per batch in every phase).
+  assert.deepEqual(phases[0].sample, { kernel: [5], expand: [3], depth: [2], width: [1], resolution: [12, 16] });
+  assert.deepEqual(phases[3].sample, { kernel: [3, 5], expand: [2, 3], depth: [1, 2], width: [1], resolution: [12, 16] });
+  // The teacher is frozen once, when the first distilling phase begins (after the largest phase).
+  const teacherLogs = events.filter((e) => e.kind === 'log' && /distilling from the supernet frozen/.test((e.data as TelemetryEvents['log']).message));
+  assert.equal(teacherLogs.length, 1);
+  assert.ok(events.indexOf(teacherLogs[0]) < events.findIndex((e) => e.kind === 'phase' && e.data.index === 1));
+  assert.ok(events.indexOf(teacherLogs[0]) > events.findIndex((e) => e.kind === 'evaluation' && e.data.phaseIndex === 0));
   const sortLogs = events.filter((e) => e.kind === 'log' && /channels sorted/.test((e.data as TelemetryEvents['log']).message));
   assert.equal(sortLogs.length, 1);
   assert.ok(events.indexOf(sortLogs[0]) < events.findIndex((e) => e.kind === 'phase' && e.data.index === 3));
 
-  // Evaluation: the largest and the smallest subnet of each phase's space, after the phase's last step.
+  // Evaluation: the largest and the smallest subnet of each phase's space, after the phase's last step (the largest
+  // phase trains one network: its "smallest" is that network).
   const evaluations = events.filter((e) => e.kind === 'evaluation').map((e) => e.data as TelemetryEvents['evaluation']);
   assert.deepEqual(
     evaluations.map((e) => [e.phaseIndex, e.subnet, e.step]),
@@ -68,6 +75,7 @@ test('a short seeded run of every phase learns well above chance and reports wha
       [p.index, 'smallest', p.startStep + p.steps],
     ]),
   );
+  assert.deepEqual(evaluations[1].arch, task.space.largest());
   assert.deepEqual(evaluations[7].arch, task.space.smallest(plan.phases[3].sample));
   assert.equal(evaluations[7].accuracy, result.phases[3].smallest.accuracy);
 
@@ -91,20 +99,29 @@ test('a short seeded run of every phase learns well above chance and reports wha
   assert.ok(sampled.length > 0);
   const largestOnly = new Set<string>();
   const elastic = new Set<string>();
+  const resolutions = new Set<number>();
+  const stepResolution = new Map<number, number>();
   for (const s of sampled) {
     assert.ok(steps.some((e) => e.step === s.step), `subnet.sampled for step ${s.step} without its step event`);
     const phase = plan.phases.find((p) => s.step >= p.startStep && s.step < p.startStep + p.steps)!;
+    // One resolution per step, shared by all its subnets, drawn from the phase's list.
+    assert.ok(phase.sample.resolution.includes(s.arch.r), `resolution ${s.arch.r}`);
+    assert.equal(stepResolution.get(s.step) ?? s.arch.r, s.arch.r, `step ${s.step} trains at one resolution`);
+    stepResolution.set(s.step, s.arch.r);
+    resolutions.add(s.arch.r);
+    // OFA's K per phase kind: 1 largest, 1 kernel, 2 depth, 4 expand.
+    assert.equal(phase.subnetsPerStep, { largest: 1, kernel: 1, depth: 2, expand: 4 }[phase.phase as string]);
+    assert.ok(s.index < phase.subnetsPerStep);
     if (phase.largestOnly) {
-      assert.equal(s.index, 0, 'the largest phase trains one subnet per step');
-      assert.deepEqual(s.arch, task.space.largest());
-      largestOnly.add(task.space.key(s.arch));
+      assert.deepEqual(s.arch, { ...task.space.largest(), r: s.arch.r });
+      largestOnly.add(JSON.stringify({ ...s.arch, r: 0 }));
     } else {
-      assert.ok(s.index < config.training.subnetsPerStep);
-      assert.deepEqual(s.arch, task.space.sample(new Rng(s.seed), phase.sample));
+      assert.deepEqual(s.arch, { ...task.space.sample(new Rng(s.seed), phase.sample), r: s.arch.r });
       elastic.add(task.space.key(s.arch));
     }
   }
   assert.equal(largestOnly.size, 1);
+  assert.deepEqual([...resolutions].sort(), [12, 16], 'both resolutions are drawn');
   assert.ok(elastic.size > 3, 'elastic phases sample different subnets');
   task.supernet.dispose();
 });

@@ -139,3 +139,33 @@ test('locateStep: with a cap on steps per epoch the data stream still passes ove
   assert.equal(plan.batchesPerEpoch, 10);
   assert.deepEqual(locateStep(plan, 13), { phaseIndex: 0, stepInPhase: 13, epochInPhase: 3, dataEpoch: 1, dataBatch: 3 });
 });
+
+test('OFA defaults per phase: K (1 largest, 1 kernel, 2 depth, 4 expand), warm-up of kernel and later stages, every resolution', () => {
+  const c = config(
+    {
+      batchSize: 10,
+      subnetsPerStep: 3,
+      phases: [
+        { phase: 'largest', epochs: 25 },
+        { phase: 'kernel', epochs: 25 },
+        { phase: 'depth', epochs: 25, depth: [3, 4] },
+        { phase: 'depth', epochs: 25 },
+        { phase: 'expand', epochs: 25, expand: [4, 6] },
+        { phase: 'expand', epochs: 25, warmupEpochs: 0, subnetsPerStep: 2 },
+        { phase: 'width', epochs: 25 },
+      ],
+    },
+    { widthChoices: [0.5, 1], resolutionChoices: [24, 32] },
+  );
+  const plan = planSchedule(c.training, c.supernet, 100);
+  assert.deepEqual(plan.phases.map((p) => p.subnetsPerStep), [1, 1, 2, 2, 4, 2, 3], "OFA's K, the phase's own, then training.subnetsPerStep");
+  // OFA: 5 warm-up epochs before 120 (1/25 of a phase) in the kernel phase and the second depth and expand stages.
+  assert.deepEqual(plan.phases.map((p) => p.warmupEpochs), [0, 1, 0, 1, 0, 0, 0], "the second expand stage sets its own (0)");
+  assert.deepEqual(plan.phases.map((p) => p.warmupSteps), [0, 10, 0, 10, 0, 0, 0]);
+  // The largest phase trains the full network at every resolution; it alone is largest-only.
+  assert.deepEqual(plan.phases[0].sample, { kernel: [7], expand: [6], depth: [4], width: [1], resolution: [24, 32] });
+  assert.deepEqual(plan.phases.map((p) => p.largestOnly), [true, false, false, false, false, false, false]);
+  // A largest phase that names its resolutions keeps them.
+  const fixed = config({ phases: [{ phase: 'largest', epochs: 1, resolution: [32] }] }, { resolutionChoices: [24, 32] });
+  assert.deepEqual(planSchedule(fixed.training, fixed.supernet, 100).phases[0].sample.resolution, [32]);
+});

@@ -8,4 +8,5 @@ export const suites: Record<string, () => Promise<BenchSuite>> = {
   allreduce: () => import('./allreduce').then((m) => m.suite),
   scaling: () => import('./scaling').then((m) => m.suite),
   stereo: () => import('./stereo').then((m) => m.suite),
+  latency: () => import('./latency').then((m) => m.suite),
 };

@@ -66,7 +66,7 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
 }
 
 /** A run folder, or a run id of the daemon's (its registry pointer) or under ./runs (`manta search`'s default). */
-function findRunDir(target: string, stateDir: string): string {
+export function findRunDir(target: string, stateDir: string): string {
   if (existsSync(target)) return target;
   if (new RegExp(RUN_ID_PATTERN).test(target) && !target.includes(sep)) {
     try {

@@ -3,6 +3,7 @@
 // progress display on stderr, then prints the Pareto front and where the report is.
 // Ctrl-C stops after the current step with a checkpoint; `--resume <runDir>` continues such a run.
 import { ProgressLine } from '../progress-line';
+import { recordRunEnd, stopOnCtrlC } from '../run-here';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { ResolvedConfig } from '../../../schemas';
@@ -17,10 +18,18 @@ import type { ResultsFile } from '../../search/results';
 import { EventLog } from '../../service/event-log';
 import { readHistory } from '../../service/jobs/config-job';
 import { readRunMeta, writeRunMeta, type RunMeta } from '../../service/run-files';
-import { parseFlags } from '../flags';
+import type { SearchAgainOptions } from '../../pipeline/derived';
+import { stateDirFor } from '../../service/paths';
+import { runDerivedCommand } from '../derived-run';
+import { parseFlags, type Flags } from '../flags';
+import { findRunDir } from './evaluate';
 
 const USAGE = `usage: manta search <config.manta.json> [--backend auto|tensorflow|webgpu|wasm|cpu] [--runs-dir dir] [job flags]
        manta search --resume <runDir> [job flags]
+       manta search --from <runDir|runId> [--objective macs|params|latency] [--max-macs n] [--max-params n] [--max-latency-ms x]
+                    [--no-constraints] [--front-size n] [--state-dir dir]
+         search a finished run again without retraining (a new run beside it; the constraint flags replace the
+         run's search.constraints, the others keep the run's values)
 job flags (training across hosts; run the same command on every host, the token in MANTA_JOB_TOKEN on each):
   --hosts a,b,…  --host-index i  --coordinator host:port  --bind address  [--workers-per-host n]`;
 
@@ -37,12 +46,24 @@ export async function searchCommand(argv: string[]): Promise<number> {
       coordinator: 'string',
       bind: 'string',
       'workers-per-host': 'string',
+      from: 'string',
+      objective: 'string',
+      'max-macs': 'string',
+      'max-params': 'string',
+      'max-latency-ms': 'string',
+      'no-constraints': 'boolean',
+      'front-size': 'string',
+      'state-dir': 'string',
     },
     'manta search',
   );
   if (flags.help) {
     process.stdout.write(USAGE + '\n');
     return 0;
+  }
+  if (typeof flags.from === 'string') return searchAgainCommand(flags);
+  for (const f of SEARCH_AGAIN_FLAGS) {
+    if (flags[f] !== undefined) throw new UserError(`--${f} belongs to a search again: give --from <run> too (a config's search is set in its search section)`, 'cli.flags');
   }
   const resumeDir = typeof flags.resume === 'string' ? resolve(flags.resume) : undefined;
   const configPath = resumeDir ? join(resumeDir, CONFIG_FILE) : flags._[0];
@@ -101,23 +122,14 @@ export async function searchCommand(argv: string[]): Promise<number> {
   const { metric } = taskMetric(config.task);
   const emit: Emit = (kind, data) => {
     log.append(kind, data);
-    if (kind === 'log') {
-      const d = data as { level: string; message: string };
-      if (d.level === 'warn' || d.level === 'error') display.note(`${d.level}: ${d.message}`);
-    } else if (kind === 'evaluation') {
+    display.noteWarning(kind, data);
+    if (kind === 'evaluation') {
       const d = data as { subnet: string; accuracy: number; split: string };
       display.note(`evaluation: ${d.subnet} subnet ${formatMetric(metric, d.accuracy)} (${d.split})`);
     }
   };
 
-  const controller = new AbortController();
-  let interrupts = 0;
-  const onSigint = (): void => {
-    if (++interrupts > 1) process.exit(130);
-    display.note('stopping after the current step (Ctrl-C again to quit at once)…');
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
+  const ctrlC = stopOnCtrlC(display, 'stopping after the current step (Ctrl-C again to quit at once)…');
   display.note(`run ${runId}: ${relative(process.cwd(), runDir) || '.'}`);
   if (!resumeDir) {
     // The config's warnings, as the daemon logs them into a run's events.
@@ -126,36 +138,78 @@ export async function searchCommand(argv: string[]): Promise<number> {
       log.append('log', { level: 'warn', message: w.message });
     }
   }
-  try {
-    const result = await runJob(config, {
+  const result = await recordRunEnd({ runDir, meta, display, log, ctrlC }, () =>
+    runJob(config, {
       runDir,
       configDir,
       emit,
       onProgress: (p) => display.update(p),
       resume: Boolean(resumeDir),
-      signal: controller.signal,
+      signal: ctrlC.signal,
       ...(history ? { history } : {}),
       ...(placement ? { placement } : {}),
-    });
-    display.done();
-    await log.sync();
-    await writeRunMeta(runDir, { ...meta, status: result.status, updatedAt: Date.now() });
-    if (result.status === 'stopped') {
-      process.stderr.write(`stopped. Continue with: manta search --resume ${relative(process.cwd(), runDir) || runDir}\n`);
-      return 130;
-    }
-    process.stdout.write(formatFront(result.results!) + '\n');
-    process.stdout.write(`report:  ${result.reportPath}\nresults: ${result.resultsPath}\n`);
-    return 0;
-  } catch (e) {
-    display.done();
-    await log.sync().catch(() => undefined);
-    await writeRunMeta(runDir, { ...meta, status: 'failed', message: (e as Error)?.message, updatedAt: Date.now() }).catch(() => undefined);
-    throw e;
-  } finally {
-    process.off('SIGINT', onSigint);
-    await log.close().catch(() => undefined);
+    }),
+  );
+  if (result.status === 'stopped') {
+    process.stderr.write(`stopped. Continue with: manta search --resume ${relative(process.cwd(), runDir) || runDir}\n`);
+    return 130;
   }
+  process.stdout.write(formatFront(result.results!) + '\n');
+  process.stdout.write(`report:  ${result.reportPath}\nresults: ${result.resultsPath}\n`);
+  return 0;
+}
+
+const SEARCH_AGAIN_FLAGS = ['objective', 'max-macs', 'max-params', 'max-latency-ms', 'no-constraints', 'front-size', 'state-dir'] as const;
+
+/** `manta search --from <run>`: a derived run searching the run's trained supernet for other goals. */
+async function searchAgainCommand(flags: Flags): Promise<number> {
+  if (flags._.length > 0 || flags.resume !== undefined) throw new UserError('manta search --from <run> takes no config file and no --resume: the run has its config', 'cli.flags');
+  for (const f of ['backend', 'runs-dir', 'hosts', 'host-index', 'coordinator', 'bind', 'workers-per-host']) {
+    if (flags[f] !== undefined) throw new UserError(`--${f} does not apply to a search again (it runs on this host with the run's config)`, 'cli.flags');
+  }
+  const options = searchAgainOptions(flags);
+  const sourceDir = resolve(findRunDir(flags.from as string, resolve(typeof flags['state-dir'] === 'string' ? flags['state-dir'] : stateDirFor())));
+  const { status, runDir, result } = await runDerivedCommand(sourceDir, 'search', options);
+  if (status === 'stopped') {
+    process.stderr.write(`stopped; the partial run is ${relative(process.cwd(), runDir) || runDir}; search again to start over.\n`);
+    return 130;
+  }
+  process.stdout.write(formatFront(result.results!) + '\n');
+  process.stdout.write(`report:  ${result.reportPath}\nresults: ${result.resultsPath}\n`);
+  return 0;
+}
+
+/** The search-again flags as options; a bad value is refused naming its flag. */
+export function searchAgainOptions(flags: Flags): SearchAgainOptions {
+  const options: SearchAgainOptions = {};
+  if (flags.objective !== undefined) {
+    if (flags.objective !== 'macs' && flags.objective !== 'params' && flags.objective !== 'latency') {
+      throw new UserError(`--objective must be macs, params or latency (got ${JSON.stringify(flags.objective)})`, 'cli.flags');
+    }
+    options.objective = flags.objective;
+  }
+  const positive = (flag: string, integer: boolean): number | undefined => {
+    const v = flags[flag];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (typeof v !== 'string' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+      throw new UserError(`--${flag} must be a positive ${integer ? 'whole ' : ''}number (got ${JSON.stringify(v)})`, 'cli.flags');
+    }
+    return n;
+  };
+  const constraints = {
+    ...(positive('max-macs', false) !== undefined ? { maxMacs: positive('max-macs', false) } : {}),
+    ...(positive('max-params', false) !== undefined ? { maxParams: positive('max-params', false) } : {}),
+    ...(positive('max-latency-ms', false) !== undefined ? { maxLatencyMs: positive('max-latency-ms', false) } : {}),
+  };
+  if (flags['no-constraints'] && Object.keys(constraints).length > 0) throw new UserError('--no-constraints cannot go with --max-… flags', 'cli.flags');
+  if (flags['no-constraints'] || Object.keys(constraints).length > 0) options.constraints = constraints;
+  const frontSize = positive('front-size', true);
+  if (frontSize !== undefined) {
+    if (frontSize > 100) throw new UserError('--front-size must be at most 100 (the config schema\'s search.frontSize)', 'cli.flags');
+    options.frontSize = frontSize;
+  }
+  return options;
 }
 
 /** The job across hosts that the job flags describe (none without --hosts); the token comes from MANTA_JOB_TOKEN. */
@@ -220,7 +274,7 @@ function count(v: number): string {
 export function formatFront(r: ResultsFile): string {
   const metric = r.task?.metric ?? 'accuracy';
   const value = (v?: number): string => formatMetric(metric, v);
-  const head = ['#', 'MACs', 'params', 'latency', 'predicted', 'val', 'test', 'arch (k/e per block, d per unit)'];
+  const head = ['#', 'MACs', 'params', 'latency', 'predicted', 'val', 'test', 'from', 'arch (k/e per block, d per unit)'];
   const rows = r.front.map((p) => [
     String(p.index) + (p.dominated ? '*' : ''),
     count(p.macs),
@@ -229,13 +283,20 @@ export function formatFront(r: ResultsFile): string {
     value(p.predictedAccuracy),
     value(p.validationAccuracy),
     value(p.testAccuracy),
+    p.source ?? '–',
     `d=${p.arch.d.join('')} r=${p.arch.r} w=${p.arch.w}`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padStart(widths[i]))).join('  ');
   // Only a lower-is-better metric needs saying: a percentage column reads as accuracy already.
   const direction = r.task && !r.task.higherIsBetter ? `; ${metricLabel(metric)}, lower is better` : '';
-  const lines = [`Pareto front of ${r.name} (${r.objective}${direction}; * = beaten by another point once measured):`, line(head), ...rows.map(line)];
+  const derived = r.derivedFrom ? `, searched again from ${r.derivedFrom.runId}` : '';
+  const lines = [`Pareto front of ${r.name} (${r.objective}${direction}${derived}; the best of every subnet measured):`, line(head), ...rows.map(line)];
+  const p = r.predictor;
+  if (p && Number.isFinite(p.kendallTau)) {
+    const ci = p.kendallTauCI && Number.isFinite(p.kendallTauCI.low) ? ` (95% CI ${p.kendallTauCI.low.toFixed(2)}–${p.kendallTauCI.high.toFixed(2)})` : '';
+    lines.push(`predictor: Kendall's tau ${p.kendallTau.toFixed(3)}${ci} on ${p.heldOutSize} held-out subnets`);
+  }
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
 }

@@ -14,7 +14,7 @@ function batchNormActGrad(args: { inputs: BatchNormActGradInputs; backend: Backe
   const dx = native.output(x.shape);
   const dgamma = native.output([channels]);
   const dbeta = native.output([channels]);
-  const scratch = native.scratch(4 * channels);
+  const scratch = native.scratch(8 * channels); // scale, shift, k0, k1, then 2C doubles of sums
   native.fn.batchnorm_act_backward(
     native.ptr(dy), native.ptr(x), native.ptr(mean), native.ptr(variance), native.ptr(gamma), native.ptr(beta),
     native.ptr(dx), native.ptr(dgamma), native.ptr(dbeta), pixels, channels, attrs.epsilon, ACTIVATION_CODE[attrs.activation], scratch,

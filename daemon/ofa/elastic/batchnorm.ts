@@ -2,7 +2,7 @@
 // sliced with the channels. Three modes: training (batch statistics), inference (running statistics), and
 // calibration (batch statistics, reported to a sink so the caller can average them: OFA's set_running_statistics).
 // Training does not update the running statistics: every subnet is recalibrated before it is evaluated.
-import { batchNormInfer, batchNormTrain, batchNormTrainWithStats, tf, type ActivationName } from '../../engine';
+import { activation, batchNormInfer, batchNormTrain, batchNormTrainWithStats, tf, type ActivationName } from '../../engine';
 import { leading, permute, type VariableStore } from './store';
 
 export const BN_EPSILON = 1e-5;
@@ -12,7 +12,12 @@ export interface BnStatisticsSink {
   record(bn: ElasticBatchNorm, mean: tf.Tensor1D, variance: tf.Tensor1D, count: number): void;
 }
 
-export type BnMode = 'train' | 'infer' | BnStatisticsSink;
+/**
+ * train: batch statistics; infer: running statistics, computed as the stock batch-norm layer of an extracted subnet
+ * does (the same numbers); fold: running statistics folded into the preceding convolution (fold.ts) — what
+ * measurements run, faster, equal to infer within float rounding; a sink: calibration.
+ */
+export type BnMode = 'train' | 'infer' | 'fold' | BnStatisticsSink;
 
 export class ElasticBatchNorm {
   readonly gamma: tf.Variable;
@@ -50,9 +55,25 @@ export class ElasticBatchNorm {
     if (mode === 'infer') {
       return batchNormInfer(x, gamma, beta, leading(this.movingMean as tf.Tensor1D, [c]), leading(this.movingVariance as tf.Tensor1D, [c]), BN_EPSILON, act);
     }
+    if (mode === 'fold') {
+      // One per-channel scale and shift: two elementwise passes, where tfjs's batchNorm kernel on wasm takes about six
+      // times as long as both together. (After a convolution, fold.ts folds them into its weights instead.)
+      const { scale, shift } = this.inferenceAffine(c);
+      return activation(tf.add(tf.mul(x, scale), shift), act);
+    }
     const { y, mean, variance } = batchNormTrainWithStats(x, gamma, beta, BN_EPSILON, act);
     mode.record(this, mean, variance, x.shape[0]);
     return y;
+  }
+
+  /**
+   * Inference-mode batch norm of the leading `channels` channels as y = x·scale + shift: scale = gamma/√(var+ε),
+   * shift = beta − mean·scale (call inside a tidy).
+   */
+  inferenceAffine(channels: number): { scale: tf.Tensor1D; shift: tf.Tensor1D } {
+    const [gamma, beta, mean, variance] = this.activeWeights(channels);
+    const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, BN_EPSILON))) as tf.Tensor1D;
+    return { scale, shift: tf.sub(beta, tf.mul(mean, scale)) as tf.Tensor1D };
   }
 
   /** Stores statistics of the leading channels; the others keep theirs. */

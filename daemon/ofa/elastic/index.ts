@@ -3,6 +3,7 @@
 export { BN_EPSILON, BnStatisticsAverager, ElasticBatchNorm, type BnMode, type BnStatisticsSink } from './batchnorm';
 export { ElasticConv2d } from './conv';
 export { Dense } from './dense';
+export { convBn, depthwiseBn } from './fold';
 export { ElasticDepthwiseConv2d } from './depthwise';
 export { ElasticMBConv } from './mbconv';
 export { ElasticSupernet, type SubnetWeights } from './supernet-base';

@@ -8,6 +8,7 @@ import type { BlockLayout, SupernetBlockLayout } from '../layout';
 import { ElasticBatchNorm, type BnMode } from './batchnorm';
 import { ElasticConv2d } from './conv';
 import { ElasticDepthwiseConv2d } from './depthwise';
+import { convBn, depthwiseBn } from './fold';
 import { descendingOrder, ElasticSqueezeExcite } from './se';
 import type { VariableStore } from './store';
 
@@ -35,12 +36,10 @@ export class ElasticMBConv {
 
   apply(x: tf.Tensor4D, active: BlockLayout, bn: BnMode): tf.Tensor4D {
     let h = x;
-    if (this.expandConv && this.expandBn) {
-      h = this.expandBn.apply(this.expandConv.apply(h, active.mid), bn, active.activation);
-    }
-    h = this.depthwiseBn.apply(this.depthwise.apply(h, active.kernel), bn, active.activation);
+    if (this.expandConv && this.expandBn) h = convBn(this.expandConv, this.expandBn, h, active.mid, bn, active.activation);
+    h = depthwiseBn(this.depthwise, this.depthwiseBn, h, active.kernel, bn, active.activation);
     if (this.se) h = this.se.apply(h);
-    h = this.projectBn.apply(this.project.apply(h, active.out), bn);
+    h = convBn(this.project, this.projectBn, h, active.out, bn);
     return active.residual ? tf.add(h, x) : h;
   }
 

@@ -94,6 +94,20 @@ export abstract class ElasticSupernet<L> {
     }
   }
 
+  /** Loads this supernet's current weights into `copy` (a fresh supernet of the same structure) and returns it. */
+  protected withWeightsOf<T extends ElasticSupernet<L>>(copy: T): T {
+    const weights = this.getWeights();
+    try {
+      copy.setWeights(weights);
+    } catch (e) {
+      copy.dispose();
+      throw e;
+    } finally {
+      tf.dispose(Object.values(weights));
+    }
+    return copy;
+  }
+
   reorganizeChannels(expandStage = 0): void {
     for (const block of this.elasticBlocks()) block.reorganize(expandStage, this.space.expand);
   }

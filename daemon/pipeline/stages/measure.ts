@@ -1,6 +1,7 @@
-// Stage 4, measure: subnets of the trained supernet measured for real — batch norm recalibrated on training examples,
-// then the task's metric on the validation split (and the test split for the front). The predictor's training set
-// is saved to the run folder, so a resumed run does not measure again.
+// Stage 4, measure: subnets of the trained supernet measured for real — batch norm recalibrated on the run's fixed
+// calibration subset, then the task's metric on the validation split (and the test split for the front), in large
+// batches and, on a single-threaded CPU backend, by one process per core (measure-pool.ts). The predictor's training
+// set is saved to the run folder, so a resumed run does not measure again.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../../engine/rng';
@@ -8,65 +9,43 @@ import type { Arch } from '../../ofa/arch';
 import type { Task } from '../../ofa/task';
 import { formatMetric as formatHeadline } from '../../protocol/results';
 import { sampleSubnetsToMeasure } from '../../search/measure';
-import { evaluateSubnet } from '../../train/evaluate';
-import { RunStopped, stoppable, type RunContext } from '../context';
+import { tf } from '../../engine';
+import { measureInParallel, measureProcesses } from '../measure-pool';
+import { measureSubnets, type MeasuredSubnet, type MeasureOptions } from '../measure-subnets';
+import { stoppable, type RunContext } from '../context';
 import { MEASUREMENTS_FILE } from '../run-folder';
 import type { Efficiency } from './efficiency';
 
 /** Sub-stream of the run seed for the choice of measured subnets. */
 const MEASURE_STREAM = 101;
 
-export interface MeasureOptions {
-  /** Training examples for batch-norm recalibration (training.bnCalibrationSize). */
-  calibrationSize: number;
-  batchSize: number;
-  /** Also measure on the test split (the front's final numbers); validation is always measured. */
-  test?: boolean;
-  signal?: AbortSignal;
-}
+export { measureSubnets, type MeasuredSubnet, type MeasureOptions };
 
-export interface MeasuredSubnet {
-  arch: Arch;
-  /** The task's headline metric (accuracy for classification) on the validation split. */
-  validationAccuracy: number;
-  validationLoss: number;
-  testAccuracy?: number;
-  testLoss?: number;
-}
-
-export function measureOptions(ctx: RunContext): MeasureOptions {
-  const t = ctx.config.training;
-  return { calibrationSize: t.bnCalibrationSize, batchSize: Math.max(t.batchSize, 100), signal: ctx.signal };
-}
+/** The most input values (examples × values per example) one measuring forward pass takes at once. */
+const MEASURE_BATCH_VALUES = 4_000_000;
 
 /**
- * Measures every arch in order; `onMeasured` sees each result as it comes (progress events, export). The supernet's
- * batch-norm statistics are left as the last arch's. A pure function of an arch list → results, so the list can be
- * split across workers and the parts concatenated.
+ * How subnets are measured in this run: recalibrated on the run's fixed calibration subset of
+ * `training.bnCalibrationSize` images (daemon/train/evaluate.ts), measured in large batches (as many examples as make
+ * about 4M input values, between the training batch and 500: Fashion-MNIST's 28×28 takes 500 at a time, a stereo
+ * pair of 256×512 its training batch).
  */
-export async function measureSubnets(
-  task: Task,
-  archs: readonly Arch[],
-  opts: MeasureOptions,
-  onMeasured?: (m: MeasuredSubnet, index: number) => void | Promise<void>,
-): Promise<MeasuredSubnet[]> {
-  const out: MeasuredSubnet[] = [];
-  for (const arch of archs) {
-    if (opts.signal?.aborted) throw new RunStopped('measurement stopped');
-    const base = { calibrationSize: opts.calibrationSize, batchSize: opts.batchSize };
-    const validation = await evaluateSubnet(task, arch, { ...base, split: 'validation' });
-    const m: MeasuredSubnet = { arch, validationAccuracy: validation.accuracy, validationLoss: validation.loss };
-    if (opts.test) {
-      // Same batch-norm statistics as the validation pass: no second recalibration.
-      const test = await evaluateSubnet(task, arch, { ...base, split: 'test', recalibrate: false });
-      m.testAccuracy = test.accuracy;
-      m.testLoss = test.loss;
-    }
-    out.push(m);
-    await onMeasured?.(m, out.length - 1);
-    await new Promise((r) => setImmediate(r)); // stop requests and telemetry get their turn between subnets
+export function measureOptions(ctx: RunContext, task: Task): MeasureOptions {
+  const t = ctx.config.training;
+  return { calibrationSize: t.bnCalibrationSize, batchSize: measureBatchSize(task, t.batchSize), signal: ctx.signal };
+}
+
+const batchSizes = new WeakMap<Task, number>();
+
+function measureBatchSize(task: Task, trainingBatch: number): number {
+  let size = batchSizes.get(task);
+  if (size === undefined) {
+    const [first] = task.data.evalBatches('validation', 1, 1);
+    const values = first ? tf.tidy(() => task.tensors(first).x.size) : 1;
+    size = Math.max(trainingBatch, Math.min(500, Math.floor(MEASURE_BATCH_VALUES / values)));
+    batchSizes.set(task, size);
   }
-  return out;
+  return size;
 }
 
 /** The predictor's training set: `search.measuredSubnets` subnets spread over the cost range (reused on resume). */
@@ -79,14 +58,18 @@ export async function measureStage(ctx: RunContext, task: Task, efficiency: Effi
   const model = efficiency.model;
   const archs = sampleSubnetsToMeasure(space, s.measuredSubnets, Rng.derive(ctx.config.seed, MEASURE_STREAM), (arch) => model.objectiveCost(model.costs(arch), s.objective));
   if (archs.length < s.measuredSubnets) ctx.warn(`the search space has only ${archs.length} distinct subnets; measured all of them`);
-  ctx.progress('measure', 0, archs.length, 'measuring subnets');
+  const processes = measureProcesses(tf.getBackend(), archs.length);
+  ctx.progress('measure', 0, archs.length, processes > 1 ? `measuring subnets (${processes} processes)` : 'measuring subnets');
+  const started = Date.now();
   const measured = await stoppable(ctx, 'stopped during the search; resume repeats the search from the trained supernet', () =>
-    measureSubnets(task, archs, measureOptions(ctx), (m, i) => {
+    measureInParallel(task, archs, { ...measureOptions(ctx, task), config: ctx.config, configDir: ctx.configDir, processes, warn: (m) => ctx.warn(m) }, (m, done) => {
       const c = model.costs(m.arch);
-      ctx.emit('measure.progress', { done: i + 1, total: archs.length, arch: m.arch, accuracy: m.validationAccuracy, macs: c.macs, params: c.params });
-      ctx.progress('measure', i + 1, archs.length, `last ${formatMetric(task, m.validationAccuracy)}`);
+      ctx.emit('measure.progress', { done, total: archs.length, arch: m.arch, accuracy: m.validationAccuracy, macs: c.macs, params: c.params });
+      ctx.progress('measure', done, archs.length, `last ${formatMetric(task, m.validationAccuracy)}`);
     }),
   );
+  const minutes = (Date.now() - started) / 60_000;
+  ctx.emit('log', { level: 'info', message: `measured ${archs.length} subnets in ${(minutes * 60).toFixed(0)} s (${(archs.length / minutes).toFixed(0)} per minute, ${processes} process${processes > 1 ? 'es' : ''})` });
   writeFileSync(file, JSON.stringify({ format: 1, measured }) + '\n');
   return measured;
 }

@@ -1,33 +1,21 @@
-// Stage 8, report: how good the latency table is on this backend, then results.json and the self-contained
+// Stage 8, report: how good the latency model is on its runtime, then results.json and the self-contained
 // report.html in the run folder.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Rng } from '../../engine/rng';
 import type { Task } from '../../ofa/task';
 import type { BackendInfo, ParetoPoint } from '../../protocol/events';
-import { validateLatencyTable } from '../../search/latency';
 import type { TrainedPredictor } from '../../search/predictor';
 import { renderReport, type TrainingCurves } from '../../search/report';
-import { writeResults, type FrontEntry, type ResultsFile } from '../../search/results';
+import { writeResults, type FrontEntry, type RemeasuredPoint, type ResultsFile } from '../../search/results';
 import type { TrainSupernetResult } from '../../train/train-supernet';
 import type { RunContext } from '../context';
 import { REPORT_FILE, RESULTS_FILE } from '../run-folder';
-import type { Efficiency } from './efficiency';
+import { checkLatency, type Efficiency } from './efficiency';
 import type { MeasuredSubnet } from './measure';
 import type { EvolutionOutcome } from './search';
 
-/** Sub-stream of the run seed for the subnets timed against the latency table. */
-const LATENCY_STREAM = 102;
-
-export async function latencyCheckStage(ctx: RunContext, task: Task, efficiency: Efficiency, checks: number): Promise<ResultsFile['latency']> {
-  // Whichever latency model the run has: the unit stack's lookup table or the model fitted to timed subnets.
-  const model = efficiency.table ?? efficiency.fitted;
-  if (!model || checks <= 0) return undefined;
-  const what = efficiency.table ? 'latency table' : 'fitted latency model';
-  const v = await validateLatencyTable(model, task.space, (arch) => task.supernet.extractSubnet(arch), checks, Rng.derive(ctx.config.seed, LATENCY_STREAM));
-  if (v.meanRelativeError > 0.25) ctx.warn(`the ${what} is off by ${(v.meanRelativeError * 100).toFixed(0)}% on average against directly timed subnets: treat latencies as rough`);
-  // tableEntries: the timings the model rests on (block variants for a table, whole subnets for a fit).
-  return { meanRelativeError: v.meanRelativeError, samples: v.samples.map(({ estimatedMs, measuredMs }) => ({ estimatedMs, measuredMs })), tableEntries: model.entries, model: efficiency.table ? 'table' : 'fitted' };
+export async function latencyCheckStage(ctx: RunContext, _task: Task, efficiency: Efficiency, checks: number): Promise<ResultsFile['latency']> {
+  return checkLatency(ctx, efficiency, checks); // the latency model's own runtime times the subnets (stages/efficiency.ts)
 }
 
 export interface RunOutputs {
@@ -39,7 +27,11 @@ export interface RunOutputs {
   evolution: EvolutionOutcome;
   predictedFront: ParetoPoint[];
   front: FrontEntry[];
+  /** The searched points re-measured (the front is chosen from them and the measured set). */
+  remeasured?: RemeasuredPoint[];
   latency: ResultsFile['latency'];
+  /** A derived run: the run it was made from. */
+  derivedFrom?: ResultsFile['derivedFrom'];
   baselines?: ResultsFile['baselines'];
   warnings: string[];
   wallMs: number;
@@ -64,6 +56,8 @@ export function assembleResults(ctx: RunContext, task: Task, efficiency: Efficie
       const c = efficiency.model.costs(m.arch);
       return { arch: m.arch, macs: c.macs, params: c.params, ...(c.latencyMs !== undefined ? { latencyMs: c.latencyMs } : {}), validationAccuracy: m.validationAccuracy };
     }),
+    ...(o.remeasured ? { remeasured: o.remeasured } : {}),
+    ...(o.derivedFrom ? { derivedFrom: o.derivedFrom } : {}),
     predictor: o.predictor.stats,
     ...(o.latency ? { latency: o.latency } : {}),
     ...(o.baselines ? { baselines: o.baselines } : {}),

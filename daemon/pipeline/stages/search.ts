@@ -5,7 +5,7 @@ import type { Task } from '../../ofa/task';
 import type { ParetoPoint, TelemetryEvents } from '../../protocol/events';
 import { evolve } from '../../search/evolution';
 import { ArchGenome } from '../../search/genome';
-import { genomePredictor, trainPredictor, type TrainedPredictor } from '../../search/predictor';
+import { archPredictor, describeTau, genomePredictor, trainPredictor, type TrainedPredictor } from '../../search/predictor';
 import { createScorer } from '../../search/scorer';
 import { stoppable, type RunContext } from '../context';
 import type { Efficiency } from './efficiency';
@@ -31,9 +31,22 @@ export async function predictorStage(ctx: RunContext, task: Task, measured: read
   if (!saved) ctx.store.save('predictor', 1, predictor);
   ctx.emit('predictor', { ...predictor.stats });
   if (predictor.stats.warning) ctx.warn(predictor.stats.warning);
-  ctx.progress('predictor', 1, 1, `tau ${predictor.stats.kendallTau.toFixed(3)}`);
+  else ctx.emit('log', { level: 'info', message: `accuracy predictor: ${describeTau(predictor.stats)}, RMSE ${predictor.stats.rmse.toFixed(4)}` });
+  const ci = predictor.stats.kendallTauCI;
+  ctx.progress('predictor', 1, 1, `tau ${predictor.stats.kendallTau.toFixed(3)}${ci && !Number.isNaN(ci.low) ? ` [${ci.low.toFixed(2)}, ${ci.high.toFixed(2)}]` : ''} on ${predictor.stats.heldOutSize}`);
   ctx.checkStop('stopped during the search; resume repeats the search from the trained supernet');
   return predictor;
+}
+
+/** The predictor's value of the task's metric for each arch (fitness back to the metric). */
+export function predictMetric(task: Task, predictor: TrainedPredictor, archs: readonly Arch[]): number[] {
+  if (archs.length === 0) return [];
+  const scorer = createScorer(predictor.weights);
+  try {
+    return Array.from(archPredictor(task.space, scorer).predict(archs), (f) => fitness(task, f));
+  } finally {
+    scorer.dispose();
+  }
 }
 
 /** One point of the evolution's front: the arch, its objective cost and its predicted fitness. */

@@ -4,7 +4,7 @@
 import { activation, tf } from '../../engine';
 import type { Arch } from '../../ofa/arch';
 import { layoutCosts } from '../../ofa/costs';
-import { ElasticSupernet, Dense, ElasticBatchNorm, ElasticConv2d, ElasticMBConv, freeScope, VariableStore, type BnMode } from '../../ofa/elastic';
+import { convBn, ElasticSupernet, Dense, ElasticBatchNorm, ElasticConv2d, ElasticMBConv, freeScope, VariableStore, type BnMode } from '../../ofa/elastic';
 import { buildSubnetModel, layerNames, type SubnetWeights } from '../../ofa/extract';
 import { subnetLayout, supernetLayout, type SubnetLayout, type SupernetLayout } from '../../ofa/layout';
 import { SearchSpace, type SupernetConfig } from '../../ofa/space';
@@ -70,11 +70,12 @@ export class ClassificationSupernet extends ElasticSupernet<SubnetLayout> implem
   forward(x: tf.Tensor4D, arch: Arch, opts: ForwardOptions): tf.Tensor2D {
     const layout = this.subnet(arch);
     this.checkInput(x, layout);
-    if (opts.training && layout.dropout > 0 && opts.seed === undefined) {
+    const dropsOut = opts.training && opts.dropout !== false && layout.dropout > 0;
+    if (dropsOut && opts.seed === undefined) {
       throw new Error('ClassificationSupernet.forward: training mode needs opts.seed for the dropout mask');
     }
-    const dropout = opts.training && layout.dropout > 0 ? { rate: layout.dropout, seed: opts.seed ?? 0 } : undefined;
-    return tf.tidy(() => this.run(x, layout, opts.training ? 'train' : 'infer', dropout) as tf.Tensor2D);
+    const dropout = dropsOut ? { rate: layout.dropout, seed: opts.seed ?? 0 } : undefined;
+    return tf.tidy(() => this.run(x, layout, opts.training ? 'train' : opts.foldBatchNorm ? 'fold' : 'infer', dropout) as tf.Tensor2D);
   }
 
   async recalibrateBatchNorm(arch: Arch, batches: Iterable<tf.Tensor4D> | AsyncIterable<tf.Tensor4D>): Promise<void> {
@@ -83,6 +84,11 @@ export class ClassificationSupernet extends ElasticSupernet<SubnetLayout> implem
       this.checkInput(x, layout);
       this.run(x, layout, sink, undefined, true);
     });
+  }
+
+  snapshot(): ClassificationSupernet {
+    const copy = new ClassificationSupernet(this.space.supernet, { classes: this.classes, inputChannels: this.inputChannels, seed: 0, scope: `${this.scope}_frozen` });
+    return this.withWeightsOf(copy);
   }
 
   protected elasticBlocks(): readonly ElasticMBConv[] {
@@ -119,9 +125,9 @@ export class ClassificationSupernet extends ElasticSupernet<SubnetLayout> implem
 
   /** The forward pass of a subnet layout; `featuresOnly` stops after the last batch norm (calibration). */
   private run(x: tf.Tensor4D, l: SubnetLayout, bn: BnMode, dropout: { rate: number; seed: number } | undefined, featuresOnly = false): tf.Tensor {
-    let h = this.stemBn.apply(this.stemConv.apply(x, l.stem.out), bn, l.stem.activation);
+    let h = convBn(this.stemConv, this.stemBn, x, l.stem.out, bn, l.stem.activation);
     for (const b of l.blocks) h = this.blocks[b.slot + 1].apply(h, b, bn);
-    h = this.finalExpandBn.apply(this.finalExpandConv.apply(h, l.finalExpand.out), bn, l.finalExpand.activation);
+    h = convBn(this.finalExpandConv, this.finalExpandBn, h, l.finalExpand.out, bn, l.finalExpand.activation);
     if (featuresOnly) return h;
     let v = tf.mean(h, [1, 2]) as tf.Tensor2D;
     v = activation(this.featureMix.apply(v), l.featureMix.activation);

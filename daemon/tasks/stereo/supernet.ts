@@ -40,7 +40,7 @@ class ElasticDeconv2d {
     return leading(this.kernel as tf.Tensor4D, [DECONV_KERNEL, DECONV_KERNEL, outChannels, inChannels]);
   }
 
-  /** Doubles the height and width of x ('same' padding, stride 2). */
+  /** Doubles the height and width of x (stride 2; tfjs's 'same' pads a 4×4 transposed kernel by 1 on every side). */
   apply(x: tf.Tensor4D, outChannels: number): tf.Tensor4D {
     const [n, h, w, c] = x.shape;
     return tf.conv2dTranspose(x, this.activeKernel(c, outChannels), [n, 2 * h, 2 * w, outChannels], 2, 'same');
@@ -124,6 +124,10 @@ export class StereoSupernet extends ElasticSupernet<StereoSubnetLayout> implemen
       this.checkInput(x);
       this.run(x, this.subnet(arch, x.shape[1], x.shape[2]), sink);
     });
+  }
+
+  snapshot(): StereoSupernet {
+    return this.withWeightsOf(new StereoSupernet(this.space.supernet, { ...this.opts, seed: 0, scope: `${this.scope}_frozen` }));
   }
 
   protected elasticBlocks(): readonly ElasticMBConv[] {

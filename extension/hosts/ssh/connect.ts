@@ -112,7 +112,9 @@ async function connectHop(hop: SshHostSpec, sock: NodeJS.ReadableStream | undefi
       settled = true;
       resolve(client);
     });
-    client.once('error', (e: Error & { level?: string; code?: string }) => fail(refusal ?? explainConnectError(e, hop, label, auth, timeoutMs)));
+    // `on`, not `once`: a refused host key is an error, and the socket's reset that follows can be a second one; with
+    // no listener left that one would be an uncaught exception. fail() acts on the first only.
+    client.on('error', (e: Error & { level?: string; code?: string }) => fail(refusal ?? explainConnectError(e, hop, label, auth, timeoutMs)));
     client.once('close', () => fail(refusal ?? new SshHostError(`${label}: ${where} closed the connection before it was ready`, label, 'connecting', 'unreachable')));
     client.connect(config);
   });

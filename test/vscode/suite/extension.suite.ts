@@ -293,7 +293,7 @@ export function extensionSuite(): void {
       assert.deepEqual([view.supernet.kernel, view.supernet.depth], [[3, 5], [1, 2]]);
 
       // Export Subnet: exported by the daemon, downloaded through manta/readRunFile into a local folder.
-      const exported = await vscode.commands.executeCommand<{ dir: string; files: string[] } | undefined>('manta.exportSubnet', ref, { index: 0, destination: setup.exportTo });
+      const exported = await vscode.commands.executeCommand<{ dir: string; files: string[] } | undefined>('manta.exportSubnet', ref, { index: 0, format: 'tfjs', destination: setup.exportTo });
       assert.ok(exported, 'Export Subnet returned what it saved');
       assert.equal(exported.dir, join(setup.exportTo, 'remote-subnet-0'));
       assert.deepEqual(exported.files.map((f) => f.slice(exported.dir.length + 1)).sort(), ['model.json', 'weights.bin']);
